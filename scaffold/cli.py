@@ -1,0 +1,96 @@
+"""Command line: argument parsing, output and exit codes only; the work happens in the pipeline modules.
+
+Exit codes: 0 success; 1 conflicts (new-vlm) or error-level findings (check-parity); 2 bad spec, bad usage or
+unreadable input.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from scaffold import __version__
+from scaffold.errors import ScaffoldError
+
+STATUS_COLORS = {
+    "created": "green",
+    "updated": "yellow",
+    "unchanged": None,
+    "would create": "cyan",
+    "would change": "yellow",
+    "conflict": "red",
+}
+
+
+def _fail(exc: ScaffoldError) -> None:
+    click.echo(str(exc), err=True)
+    sys.exit(exc.exit_code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="scaffold")
+def main() -> None:
+    """Generate and check parity-correct VLMs for Hugging Face transformers v5."""
+
+
+@main.command("new-vlm")
+@click.argument("spec", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("."),
+              show_default=True, help="Directory that receives the generated package.")
+@click.option("--force", is_flag=True, help="Overwrite existing files that differ.")
+@click.option("--dry-run", is_flag=True, help="Write nothing; report what would change.")
+@click.option("--diff", "show_diff", is_flag=True, help="Show a unified diff for every file that differs.")
+@click.option("--kwargs-mode", type=click.Choice(["import", "copy"]), default=None,
+              help="Override image_processor.kwargs_mode from the spec.")
+def new_vlm(spec: Path, out_dir: Path, force: bool, dry_run: bool, show_diff: bool, kwargs_mode: str | None) -> None:
+    """Render SPEC (YAML) into a model package under --output.
+
+    Exit 0 when every file was written or is unchanged, 1 on conflicts (existing files differ; nothing is
+    written; use --force or --diff), 2 on an invalid spec or unusable paths.
+    """  # fmt: skip
+    from scaffold.generate.pipeline import generate
+    from scaffold.generate.write import Status
+
+    try:
+        report = generate(spec, out_dir, force=force, dry_run=dry_run, kwargs_mode=kwargs_mode)
+    except ScaffoldError as exc:
+        _fail(exc)
+    except OSError as exc:
+        click.echo(f"{out_dir}: cannot write: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+    for result in report.results:
+        label = click.style(f"{result.status.value:>12}", fg=STATUS_COLORS[result.status.value])
+        click.echo(f"{label}  {out_dir / result.path}")
+        if show_diff and result.diff:
+            click.echo(result.diff, nl=False)
+    if report.has_conflicts:
+        click.echo(
+            f"{report.count(Status.CONFLICT)} file(s) differ from the spec's output; "
+            "nothing was written. Re-run with --diff to see why, or --force to overwrite.",
+            err=True,
+        )
+        sys.exit(1)
+
+
+@main.command("schema")
+def schema() -> None:
+    """Print the JSON Schema of the spec file."""
+    from scaffold.spec.schema import spec_json_schema
+
+    click.echo(json.dumps(spec_json_schema(), indent=2))
+
+
+def _register_optional_commands() -> None:
+    """Commands of the parity checker live with it; they import libcst only when run."""
+    try:
+        from scaffold.parity.cli import check_parity, gen_tests
+    except ImportError:  # the checker is being built alongside; absent modules mean absent commands
+        return
+    main.add_command(check_parity)
+    main.add_command(gen_tests)
+
+
+_register_optional_commands()

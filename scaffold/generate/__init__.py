@@ -1,0 +1,1 @@
+"""spec -> plan -> render -> format -> write."""

@@ -1,0 +1,288 @@
+"""The typed spec: the single source of truth for every value that reaches generated code.
+
+pydantic checks shapes and types (unknown keys are rejected); `cross_field_problems` checks the combinations
+that transformers would otherwise only reject at run time.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from fractions import Fraction
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+KeyPath = tuple[str | int, ...]
+
+# Named constants of transformers.utils.constants (values copied so that rendering never imports transformers;
+# tests/test_spec.py checks them against the installed package).
+NAMED_MEANS: dict[str, tuple[str, list[float]]] = {
+    "openai_clip": ("OPENAI_CLIP_MEAN", [0.48145466, 0.4578275, 0.40821073]),
+    "imagenet_standard": ("IMAGENET_STANDARD_MEAN", [0.5, 0.5, 0.5]),
+    "imagenet_default": ("IMAGENET_DEFAULT_MEAN", [0.485, 0.456, 0.406]),
+}
+NAMED_STDS: dict[str, tuple[str, list[float]]] = {
+    "openai_clip": ("OPENAI_CLIP_STD", [0.26862954, 0.26130258, 0.27577711]),
+    "imagenet_standard": ("IMAGENET_STANDARD_STD", [0.5, 0.5, 0.5]),
+    "imagenet_default": ("IMAGENET_DEFAULT_STD", [0.229, 0.224, 0.225]),
+}
+
+# PIL.Image.Resampling member names, lower-cased in the spec.
+RESAMPLE_NAMES = ("nearest", "bilinear", "bicubic", "lanczos", "box", "hamming")
+RESAMPLE_VALUES = {"nearest": 0, "lanczos": 1, "bilinear": 2, "bicubic": 3, "box": 4, "hamming": 5}
+
+# Every key of ImagesKwargs in transformers 5.23, plus attributes and methods of the backends that a custom
+# kwarg must not shadow (tests/test_spec.py checks the first list against the installed package).
+IMAGES_KWARGS_KEYS = (
+    "do_convert_rgb", "do_resize", "size", "default_to_square", "crop_size", "resample", "do_rescale",
+    "rescale_factor", "do_normalize", "image_mean", "image_std", "do_pad", "pad_size", "do_center_crop",
+    "data_format", "input_data_format", "device", "return_tensors", "disable_grouping", "image_seq_length",
+)  # fmt: skip
+RESERVED_NAMES = frozenset(IMAGES_KWARGS_KEYS) | {
+    "backend", "center_crop", "convert_to_rgb", "fetch_images", "model_input_names", "normalize", "pad",
+    "preprocess", "process_image", "resize", "rescale", "rescale_and_normalize", "to_dict", "to_json_string",
+    "valid_kwargs", "image_processor_type", "processor_class", "auto_map",
+}  # fmt: skip
+
+# Size-dict key sets that transformers' get_size_dict accepts, and the ones the backends' default resize handles.
+SIZE_FORMS = (
+    ("height", "width"),
+    ("shortest_edge",),
+    ("shortest_edge", "longest_edge"),
+    ("longest_edge",),
+    ("max_height", "max_width"),
+    ("min_pixels", "max_pixels"),
+)
+RESIZABLE_FORMS = {("height", "width"), ("shortest_edge",), ("shortest_edge", "longest_edge"), ("max_height", "max_width")}
+
+CUSTOM_KWARG_TYPES: dict[str, Any] = {
+    "int": int,
+    "float": float,
+    "bool": bool,
+    "str": str,
+    "list[int]": (list, int),
+    "list[float]": (list, float),
+}
+
+IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+def _parse_fraction(value: Any) -> Any:
+    """Accept `1/255` (the idiom of image-processor configs) as well as plain numbers."""
+    if isinstance(value, str) and "/" in value:
+        num, _, den = value.partition("/")
+        try:
+            return float(Fraction(int(num.strip()), int(den.strip())))
+        except (ValueError, ZeroDivisionError):
+            raise ValueError(f"expected a number or a fraction like 1/255, got {value!r}") from None
+    return value
+
+
+def _size_dict(value: Any) -> Any:
+    """Keep explicit size dicts; an int stays an int (resolved against default_to_square later)."""
+    if isinstance(value, bool):
+        raise ValueError("expected a size dict or an integer, got a boolean")
+    if isinstance(value, dict):
+        keys = tuple(sorted(value))
+        forms = {tuple(sorted(f)): f for f in SIZE_FORMS}
+        if keys not in forms:
+            allowed = " | ".join("{" + ", ".join(f) + "}" for f in SIZE_FORMS)
+            raise ValueError(f"keys {sorted(value)} are not a size form transformers accepts; use one of {allowed}")
+        for k, v in value.items():
+            if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+                raise ValueError(f"{k} must be a positive integer, got {v!r}")
+        return {k: value[k] for k in forms[keys]}  # canonical key order
+    if isinstance(value, int):
+        if value <= 0:
+            raise ValueError(f"must be positive, got {value}")
+        return value
+    raise ValueError(f"expected a size dict such as {{height: 336, width: 336}} or an integer, got {value!r}")
+
+
+SizeValue = Annotated[dict[str, int] | int, BeforeValidator(_size_dict)]
+
+
+class ModelSpec(_Strict):
+    name: str = Field(description="CamelCase class prefix, e.g. TinyVlm -> TinyVlmImageProcessor.")
+    model_type: str = Field(description="snake_case module name and config model_type, e.g. tiny_vlm.")
+
+    @field_validator("name")
+    @classmethod
+    def _camel(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Z][A-Za-z0-9]*", v):
+            raise ValueError(f"must be a CamelCase identifier starting with an upper-case letter, got {v!r}")
+        return v
+
+    @field_validator("model_type")
+    @classmethod
+    def _snake(cls, v: str) -> str:
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", v) or keyword.iskeyword(v):
+            raise ValueError(f"must be a snake_case identifier (lower-case letters, digits, _), got {v!r}")
+        return v
+
+
+class CustomKwarg(_Strict):
+    name: str = Field(description="Keyword name; becomes a Kwargs field and a class attribute on both backends.")
+    type: Literal["int", "float", "bool", "str", "list[int]", "list[float]"]
+    default: Any = Field(description="Class-attribute default, of the declared type.")
+    doc: str = Field(min_length=1, description="One-sentence description for the docstring.")
+
+    @field_validator("name")
+    @classmethod
+    def _ident(cls, v: str) -> str:
+        if not IDENT.fullmatch(v) or keyword.iskeyword(v) or v.startswith("_"):
+            raise ValueError(f"must be a public Python identifier, got {v!r}")
+        if v in RESERVED_NAMES:
+            raise ValueError(f"{v!r} is already a standard image-processor kwarg or attribute")
+        return v
+
+    @field_validator("doc")
+    @classmethod
+    def _one_paragraph(cls, v: str) -> str:
+        # The doc lands inside a raw docstring: keep it to one paragraph that cannot close or escape it.
+        if '"""' in v or "\\" in v:
+            raise ValueError('must not contain triple quotes or backslashes')
+        return " ".join(v.split())
+
+
+def check_custom_default(kwarg: CustomKwarg) -> str | None:
+    """Return a message when the default does not have the declared type (bools are not ints here)."""
+    expected = CUSTOM_KWARG_TYPES[kwarg.type]
+    value = kwarg.default
+
+    def is_scalar(v: Any, t: type) -> bool:
+        if t is float:
+            return isinstance(v, (int, float)) and not isinstance(v, bool)
+        return isinstance(v, t) and (t is bool or not isinstance(v, bool))
+
+    ok = (
+        isinstance(value, list) and all(is_scalar(v, expected[1]) for v in value)
+        if isinstance(expected, tuple)
+        else is_scalar(value, expected)
+    )
+    return None if ok else f"default {value!r} is not of type {kwarg.type}"
+
+
+class ImageProcessorSpec(_Strict):
+    kwargs_mode: Literal["import", "copy"] = Field(
+        "import",
+        description="import: the PIL file imports the Kwargs class; copy: it holds a marked identical copy.",
+    )
+    resample: Literal["nearest", "bilinear", "bicubic", "lanczos", "box", "hamming"] | None = "bicubic"
+    image_mean: Literal["openai_clip", "imagenet_standard", "imagenet_default"] | list[float] | None = None
+    image_std: Literal["openai_clip", "imagenet_standard", "imagenet_default"] | list[float] | None = None
+    size: SizeValue | None = None
+    default_to_square: bool = True
+    crop_size: SizeValue | None = None
+    do_resize: bool = True
+    do_center_crop: bool = False
+    do_rescale: bool = True
+    rescale_factor: Annotated[float, BeforeValidator(_parse_fraction)] = 1 / 255
+    do_normalize: bool = True
+    do_convert_rgb: bool = True
+    do_pad: bool = False
+    pad_size: SizeValue | None = None
+    model_input_names: list[str] = Field(default_factory=lambda: ["pixel_values"], min_length=1)
+    custom_kwargs: list[CustomKwarg] = Field(default_factory=list)
+
+    # Resolved views used by the templates -------------------------------------------------------------
+
+    def resolved_size(self) -> dict[str, int] | None:
+        if isinstance(self.size, int):
+            key = ("height", "width") if self.default_to_square else ("shortest_edge",)
+            return {k: self.size for k in key}
+        return self.size
+
+    def resolved_crop_size(self) -> dict[str, int] | None:
+        if isinstance(self.crop_size, int):
+            return {"height": self.crop_size, "width": self.crop_size}
+        return self.crop_size
+
+    def resolved_pad_size(self) -> dict[str, int] | None:
+        if isinstance(self.pad_size, int):
+            return {"height": self.pad_size, "width": self.pad_size}
+        return self.pad_size
+
+    @staticmethod
+    def _stat(value: Any, table: dict[str, tuple[str, list[float]]]) -> list[float] | None:
+        return table[value][1] if isinstance(value, str) else value
+
+    def mean_values(self) -> list[float] | None:
+        return self._stat(self.image_mean, NAMED_MEANS)
+
+    def std_values(self) -> list[float] | None:
+        return self._stat(self.image_std, NAMED_STDS)
+
+
+class Spec(_Strict):
+    """A scaffold spec. Top-level sections; see README 'Spec reference'."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, title="scaffold spec")
+
+    model: ModelSpec
+    image_processor: ImageProcessorSpec
+
+
+def cross_field_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
+    """Combinations transformers rejects at run time, reported at the key the user should change."""
+    ip = spec.image_processor
+    base: KeyPath = ("image_processor",)
+    out: list[tuple[KeyPath, str]] = []
+    if ip.do_resize:
+        if ip.size is None:
+            out.append((base + ("do_resize",), "do_resize is true but no size is given"))
+        elif tuple(ip.resolved_size()) not in RESIZABLE_FORMS:
+            out.append(
+                (
+                    base + ("size",),
+                    f"the backends' resize cannot handle {sorted(ip.resolved_size())}; "
+                    "use {height, width}, {shortest_edge}, {shortest_edge, longest_edge} or {max_height, max_width}",
+                )
+            )
+        if ip.resample is None:
+            out.append((base + ("resample",), "do_resize is true but resample is null"))
+    if ip.do_center_crop:
+        crop = ip.resolved_crop_size()
+        if crop is None:
+            out.append((base + ("do_center_crop",), "do_center_crop is true but no crop_size is given"))
+        elif tuple(crop) != ("height", "width"):
+            out.append((base + ("crop_size",), "crop_size must be {height, width} (or an integer)"))
+    if ip.do_pad and ip.pad_size is not None and tuple(ip.resolved_pad_size()) != ("height", "width"):
+        out.append((base + ("pad_size",), "pad_size must be {height, width} (or an integer)"))
+    if ip.do_rescale and ip.rescale_factor <= 0:
+        out.append((base + ("rescale_factor",), f"must be positive, got {ip.rescale_factor}"))
+    if ip.do_normalize:
+        for key in ("image_mean", "image_std"):
+            if getattr(ip, key) is None:
+                out.append((base + ("do_normalize",), f"do_normalize is true but {key} is not given"))
+    mean, std = ip.mean_values(), ip.std_values()
+    channels = 3 if ip.do_convert_rgb else None
+    for key, values in (("image_mean", mean), ("image_std", std)):
+        if values is None:
+            continue
+        if channels and len(values) != channels:
+            out.append((base + (key,), f"needs {channels} values (one per RGB channel), got {len(values)}"))
+        elif len(values) not in (1, 3, 4):
+            out.append((base + (key,), f"needs 1, 3 or 4 values, got {len(values)}"))
+    if mean and std and len(mean) != len(std):
+        out.append((base + ("image_std",), f"has {len(std)} values but image_mean has {len(mean)}"))
+    if std and any(v <= 0 for v in std):
+        out.append((base + ("image_std",), "every value must be positive"))
+    if "pixel_values" not in ip.model_input_names:
+        out.append((base + ("model_input_names",), "must include 'pixel_values', the key the backends return"))
+    for i, name in enumerate(ip.model_input_names):
+        if not IDENT.fullmatch(name):
+            out.append((base + ("model_input_names", i), f"{name!r} is not an identifier"))
+    seen: set[str] = set()
+    for i, kw in enumerate(ip.custom_kwargs):
+        if kw.name in seen:
+            out.append((base + ("custom_kwargs", i, "name"), f"duplicate custom kwarg {kw.name!r}"))
+        seen.add(kw.name)
+        if message := check_custom_default(kw):
+            out.append((base + ("custom_kwargs", i, "default"), message))
+    return out
