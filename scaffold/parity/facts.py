@@ -11,113 +11,23 @@ from __future__ import annotations
 
 import inspect
 from bisect import bisect_right
-from dataclasses import dataclass, field
 from itertools import accumulate
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
+from scaffold.parity.model import (
+    NO_DEFAULT,
+    AttrFacts,
+    ClassFacts,
+    FieldFacts,
+    FileFacts,
+    ImportFacts,
+    MethodFacts,
+    ParamFacts,
+    Pos,
+)
 from scaffold.parity.values import canon_value, normalize_annotation
-
-Pos = tuple  # (line, col), both 1-based
-
-
-@dataclass
-class ParamFacts:
-    name: str
-    kind: str  # "posonly" | "pos" | "vararg" | "kwonly" | "varkw"
-    default: object  # canonical value, or NO_DEFAULT
-    default_src: str | None
-    annotation: str | None  # normalised
-    pos: Pos = (0, 0)
-
-
-NO_DEFAULT = ("<no default>",)
-
-
-@dataclass
-class MethodFacts:
-    name: str
-    pos: Pos
-    params: list[ParamFacts]
-    decorators: tuple[str, ...]
-    reads: dict[str, Pos] = field(default_factory=dict)  # kwarg-ish names read in the body -> first position
-    super_calls: tuple[str, ...] = ()  # methods called as super().<name>(...)
-    unpack: tuple[str, ...] = ()  # class names used as Unpack[...] in the signature
-
-
-@dataclass
-class AttrFacts:
-    name: str
-    pos: Pos
-    value: object  # canonical value
-    value_src: str
-
-
-@dataclass
-class FieldFacts:
-    name: str
-    pos: Pos
-    annotation: str
-
-
-@dataclass
-class ClassFacts:
-    name: str
-    pos: Pos
-    bases: tuple[str, ...]
-    keywords: dict[str, str]
-    attrs: dict[str, AttrFacts]
-    fields: dict[str, FieldFacts]  # annotated names without a value (TypedDict fields)
-    methods: dict[str, MethodFacts]
-    docstring: str | None
-    marker: str | None  # target of a "# Adapted from <dotted>" comment right above the class
-
-
-@dataclass
-class ImportFacts:
-    module: str  # dotted module ("" for "from . import x")
-    level: int  # number of leading dots
-    names: list[tuple[str, str | None, Pos]]  # (name, asname, pos); for "import a.b" -> [("a.b", asname, pos)]
-    is_from: bool
-    guarded: bool  # inside if/try/def/class rather than directly at module level
-    pos: Pos
-
-
-@dataclass
-class FileFacts:
-    path: str
-    parse_error: tuple[int, int, str] | None = None
-    classes: dict[str, ClassFacts] = field(default_factory=dict)
-    imports: list[ImportFacts] = field(default_factory=list)
-    all_names: list[str] | None = None
-    all_pos: Pos | None = None
-    constants: dict[str, object] = field(default_factory=dict)
-    line_count: int = 0
-
-    def imported_names(self) -> dict[str, ImportFacts]:
-        out: dict[str, ImportFacts] = {}
-        for imp in self.imports:
-            if imp.is_from:
-                for name, asname, _ in imp.names:
-                    out.setdefault(asname or name, imp)
-        return out
-
-    def unguarded_backend_imports(self) -> list[tuple[str, Pos]]:
-        """Module-level, unguarded imports of torch/torchvision."""
-        found = []
-        for imp in self.imports:
-            if imp.guarded:
-                continue
-            if imp.is_from:
-                if imp.level == 0 and imp.module.split(".")[0] in ("torch", "torchvision"):
-                    found.append((imp.module, imp.pos))
-            else:
-                for name, _, pos in imp.names:
-                    if name.split(".")[0] in ("torch", "torchvision"):
-                        found.append((name, pos))
-        return found
-
 
 _EMPTY_MODULE = cst.Module(body=[])
 
@@ -148,17 +58,29 @@ class _TrackingState(CodegenState):
         self.func_stack: list[int] = []
         self.reads: dict[int, dict[str, int]] = {}  # id(FunctionDef) -> name -> token index
         self.supers: dict[int, list[str]] = {}
+        self.param_names: set[str] = set()
+        self.uses: dict[int, dict[str, int]] = {}  # id(FunctionDef) -> parameter name -> occurrences
 
     def before_codegen(self, node: cst.CSTNode) -> None:
         t = type(node)
         if id(node) in self.targets:
             self.marks[id(node)] = len(self.tokens)
         if t is cst.FunctionDef:
+            if not self.func_stack:
+                p = node.params
+                self.param_names = {
+                    prm.name.value for prm in (*p.posonly_params, *p.params, *p.kwonly_params)
+                }
+                self.uses.setdefault(id(node), {})
             self.func_stack.append(id(node))
             return
         if not self.func_stack:
             return
-        if t is cst.Attribute:
+        if t is cst.Name:
+            if node.value in self.param_names:
+                uses = self.uses[self.func_stack[0]]
+                uses[node.value] = uses.get(node.value, 0) + 1
+        elif t is cst.Attribute:
             value = node.value
             if type(value) is cst.Name and value.value == "self":
                 self._read(node.attr.value)
@@ -492,6 +414,9 @@ class _Extractor:
             reads = state.reads.get(id(node), {})
             method.reads = {name: to_pos(idx) for name, idx in reads.items()}
             method.super_calls = tuple(dict.fromkeys(state.supers.get(id(node), ())))
+            uses = state.uses.get(id(node), {})
+            # a parameter occurs once in its own declaration; more occurrences mean the body uses it
+            method.used_params = tuple(name for name, n in uses.items() if n > 1)
 
 
 def _blocks_of(stmt) -> list:
