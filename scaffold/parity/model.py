@@ -101,7 +101,7 @@ class FileFacts:
             else:
                 for name, _, pos in imp.names:
                     if name.split(".")[0] in ("torch", "torchvision"):
-                        found.append((name, pos))
+                        found.append((name, imp.pos))
         return found
 
 

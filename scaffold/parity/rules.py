@@ -549,7 +549,7 @@ def _norm_ann(ann: str | None, backend_neutral: bool) -> str | None:
             # "PILImageResampling | int | InterpolationMode" accepts the same values as "PILImageResampling"
             if "PILImageResampling" in parts:
                 parts = {x for x in parts if x != "int" and not x.endswith("InterpolationMode")}
-            ann = " | ".join(sorted(parts))
+            ann = " | ".join(sorted(parts, key=lambda x: (x == "None", x)))
     return ann
 
 

@@ -203,7 +203,7 @@ def _join_union(parts: list[str]) -> str:
     flat: list[str] = []
     for p in parts:
         flat.extend(p.split(" | ") if "[" not in p else [p])
-    return " | ".join(sorted(set(flat)))
+    return " | ".join(sorted(set(flat), key=lambda x: (x == "None", x)))
 
 
 def _ann(node) -> str:
