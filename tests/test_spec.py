@@ -1,0 +1,129 @@
+"""Spec loading: valid examples load; every invalid spec is reported at file:line:col with the dotted key."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import typing
+
+import pytest
+from conftest import EXAMPLES, run_cli
+
+from scaffold.errors import SpecError
+from scaffold.spec import load_spec
+from scaffold.spec.model import IMAGES_KWARGS_KEYS, NAMED_MEANS, NAMED_STDS, RESAMPLE_VALUES
+
+VALID = """\
+model: {name: TinyVlm, model_type: tiny_vlm}
+image_processor:
+  resample: bicubic
+  image_mean: openai_clip
+  image_std: openai_clip
+  size: {shortest_edge: 336}
+  crop_size: {height: 336, width: 336}
+  do_center_crop: true
+  custom_kwargs:
+    - {name: max_tiles, type: int, default: 6, doc: Maximum number of tiles per image.}
+"""
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+def test_examples_load(example):
+    spec = load_spec(example)
+    assert spec.model.name and spec.model.model_type
+
+
+def test_examples_point_at_the_schema():
+    for example in EXAMPLES:
+        assert example.read_text().startswith("# yaml-language-server: $schema=../schema/spec.schema.json")
+
+
+def errors_of(write_spec, text: str) -> list[str]:
+    path = write_spec(textwrap.dedent(text))
+    with pytest.raises(SpecError) as info:
+        load_spec(path)
+    return [str(p).replace(str(path), "spec.yaml") for p in info.value.problems]
+
+
+def test_valid_spec_loads(write_spec):
+    spec = load_spec(write_spec(VALID))
+    assert spec.image_processor.custom_kwargs[0].default == 6
+    assert spec.image_processor.resolved_size() == {"shortest_edge": 336}
+
+
+@pytest.mark.parametrize(
+    "edit,expected",
+    [
+        (("resample: bicubic", "resample: cubic"), "spec.yaml:3:3: image_processor.resample: Input should be"),
+        (("  do_center_crop: true", "  do_center_crop: true\n  colour: red"), "spec.yaml:9:3: image_processor.colour: unknown key"),
+        (("size: {shortest_edge: 336}", "size: {shortest: 336}"), "spec.yaml:6:3: image_processor.size: keys ['shortest'] are not a size form"),
+        (("size: {shortest_edge: 336}", "size: {shortest_edge: -3}"), "spec.yaml:6:3: image_processor.size: shortest_edge must be a positive integer"),
+        (("size: {shortest_edge: 336}", "size: {longest_edge: 336}"), "spec.yaml:6:3: image_processor.size: the backends' resize cannot handle"),
+        (("image_mean: openai_clip", "image_mean: [0.5, 0.5]"), "spec.yaml:4:3: image_processor.image_mean: needs 3 values"),
+        (("  crop_size: {height: 336, width: 336}\n", ""), "spec.yaml:7:3: image_processor.do_center_crop: do_center_crop is true but no crop_size"),
+        (("default: 6", "default: six"), "spec.yaml:10:36: image_processor.custom_kwargs[0].default: default 'six' is not of type int"),
+        (("name: max_tiles", "name: resize"), "spec.yaml:10:8: image_processor.custom_kwargs[0].name: 'resize' is already a standard"),
+        (("name: TinyVlm", "name: tinyVlm"), "spec.yaml:1:9: model.name: must be a CamelCase identifier"),
+        (("model_type: tiny_vlm", "model_type: Tiny-VLM"), "spec.yaml:1:24: model.model_type: must be a snake_case identifier"),
+    ],
+)
+def test_errors_name_the_place(write_spec, edit, expected):
+    old, new = edit
+    assert old in VALID
+    errors = errors_of(write_spec, VALID.replace(old, new, 1))
+    assert any(e.startswith(expected) for e in errors), errors
+
+
+def test_missing_section_is_reported_at_the_top(write_spec):
+    errors = errors_of(write_spec, "model: {name: A, model_type: a}\n")
+    assert errors == ["spec.yaml:1:1: image_processor: required key is missing"]
+
+
+def test_invalid_yaml_is_reported_with_position(write_spec):
+    errors = errors_of(write_spec, "model: {name: A\nimage_processor: [\n")
+    assert len(errors) == 1 and errors[0].startswith("spec.yaml:") and "invalid YAML" in errors[0]
+
+
+def test_several_problems_are_all_reported_in_file_order(write_spec):
+    text = VALID.replace("resample: bicubic", "resample: cubic").replace("do_center_crop: true", "do_center_crop: 7")
+    errors = errors_of(write_spec, text)
+    assert [e.split(": ")[1] for e in errors] == ["image_processor.resample", "image_processor.do_center_crop"]
+
+
+def test_cli_reports_spec_errors_without_traceback(write_spec, tmp_path):
+    spec = write_spec(VALID.replace("size: {shortest_edge: 336}", "size: {shortest: 336}"))
+    out = tmp_path / "out"
+    result = run_cli("new-vlm", str(spec), "-o", str(out))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"{spec}:6:3: image_processor.size: ")
+    assert "Traceback" not in result.stderr
+    assert not out.exists(), "an invalid spec must leave nothing behind"
+
+
+def test_named_constants_match_transformers():
+    from transformers.utils import constants
+
+    for table in (NAMED_MEANS, NAMED_STDS):
+        for constant, values in table.values():
+            assert list(getattr(constants, constant)) == values
+
+
+def test_resample_values_match_pil():
+    from PIL import Image
+
+    for name, value in RESAMPLE_VALUES.items():
+        assert Image.Resampling[name.upper()] == value
+
+
+def test_images_kwargs_keys_match_transformers():
+    from transformers.processing_utils import ImagesKwargs
+
+    assert set(IMAGES_KWARGS_KEYS) == set(typing.get_type_hints(ImagesKwargs, include_extras=False))
+
+
+def test_schema_command_prints_the_schema():
+    result = run_cli("schema")
+    assert result.returncode == 0
+    schema = json.loads(result.stdout)
+    assert set(schema["properties"]) >= {"model", "image_processor"}
+    assert schema["additionalProperties"] is False
