@@ -29,8 +29,7 @@ def _fail(exc: ScaffoldError):
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
               help="Cache directory (default: $SCAFFOLD_CACHE_DIR or $XDG_CACHE_HOME/scaffold).")
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Worker processes for cold parses (default 2).")
-@click.option("--fix", is_flag=True, help="Rewrite the PIL side (class attributes, Kwargs copy) to match torchvision.")
-def check_parity(paths, fmt, report_lone, kwargs_sharing, no_cache, cache_dir, jobs, fix):
+def check_parity(paths, fmt, report_lone, kwargs_sharing, no_cache, cache_dir, jobs):
     """Check that image_processing_<m>.py and image_processing_pil_<m>.py agree.
 
     PATHS are files or folders (default: the current directory). Given one file of a pair, the pair is checked.
@@ -42,12 +41,6 @@ def check_parity(paths, fmt, report_lone, kwargs_sharing, no_cache, cache_dir, j
 
     options = Options(kwargs_sharing=kwargs_sharing, report_lone=report_lone)
     try:
-        if fix:
-            from scaffold.parity.fix import fix_paths
-
-            changed = fix_paths(list(paths), options, use_cache=not no_cache, cache_dir=cache_dir, jobs=jobs)
-            for path in changed:
-                click.echo(f"fixed {path}", err=True)
         result = check_paths(list(paths), options, use_cache=not no_cache, cache_dir=cache_dir, jobs=jobs)
     except ScaffoldError as exc:
         _fail(exc)
