@@ -127,3 +127,11 @@ def test_schema_command_prints_the_schema():
     schema = json.loads(result.stdout)
     assert set(schema["properties"]) >= {"model", "image_processor"}
     assert schema["additionalProperties"] is False
+
+
+def test_checked_in_schema_is_current():
+    """examples/*.yaml point editors at schema/spec.schema.json; it must equal `scaffold schema`."""
+    from conftest import ROOT
+
+    result = run_cli("schema")
+    assert (ROOT / "schema" / "spec.schema.json").read_text() == result.stdout, "run: scaffold schema > schema/spec.schema.json"
