@@ -1,0 +1,62 @@
+"""The pre-commit hook, with real pre-commit in a temporary git repository (slow: pip-installs scaffold)."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.parity.conftest import PIL, TORCH, write_pair
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def git(cwd, *args):
+    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t")
+    return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True)
+
+
+@pytest.mark.slow
+def test_precommit_blocks_divergence(tmp_path):
+    if shutil.which("git") is None:
+        pytest.skip("git not available")
+    pre_commit = [sys.executable, "-m", "pre_commit"]
+    # a committed copy of the scaffold project (try-repo needs the hook file committed)
+    hook_repo = tmp_path / "scaffold"
+    shutil.copytree(
+        ROOT,
+        hook_repo,
+        ignore=shutil.ignore_patterns(".git", "__pycache__", "*.egg-info", ".pytest_cache", "build", ".scaffold_cache"),
+    )
+    assert git(hook_repo, "init", "-q").returncode == 0
+    git(hook_repo, "add", "-A")
+    assert git(hook_repo, "commit", "-q", "-m", "snapshot").returncode == 0
+
+    repo = tmp_path / "work"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    write_pair(repo, TORCH, PIL, model="toy")
+    git(repo, "add", "-A")
+    env = dict(os.environ, PRE_COMMIT_HOME=str(tmp_path / "pc-home"), SCAFFOLD_CACHE_DIR=str(tmp_path / "cache"))
+
+    def try_repo():
+        return subprocess.run(
+            [*pre_commit, "try-repo", str(hook_repo), "check-parity"],
+            cwd=repo,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+
+    clean = try_repo()
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert git(repo, "commit", "-q", "-m", "clean pair").returncode == 0
+
+    # stage a divergence in the PIL file only: the hook must check the pair and block
+    (repo / "toy" / "image_processing_pil_toy.py").write_text(PIL.replace("    patch_size = 14\n", "    patch_size = 16\n"))
+    git(repo, "add", "-A")
+    bad = try_repo()
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert "PAR020 default `patch_size` differs" in bad.stdout
