@@ -42,7 +42,10 @@ def main() -> None:
     ns = parser.parse_args()
     models = ns.models or models_dir()
     files = [
-        os.path.join(d, f) for d, _, fs in os.walk(models) for f in fs if f.startswith("image_processing_") and f.endswith(".py")
+        os.path.join(d, f)
+        for d, _, fs in os.walk(models)
+        for f in fs
+        if f.startswith("image_processing_") and f.endswith(".py")
     ]
     t = time.perf_counter()
     for f in files:

@@ -96,7 +96,7 @@ class FactsLoader:
         if not todo:
             return
         results = self._extract_all([(p, s) for p, _, s in todo])
-        for (path, digest, _), facts in zip(todo, results):
+        for (path, digest, _), facts in zip(todo, results, strict=False):
             self.facts[path] = facts
             self.stats["parsed"] += 1
             if self.use_cache:
@@ -115,7 +115,7 @@ class FactsLoader:
             with ctx.Pool(self.jobs) as pool:
                 out = pool.map(_extract_one, [items[i] for i in order], chunksize=1)
             results = [None] * len(items)
-            for i, facts in zip(order, out):
+            for i, facts in zip(order, out, strict=False):
                 results[i] = facts
             return results
         return [_extract_one(item) for item in items]

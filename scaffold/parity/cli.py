@@ -17,17 +17,28 @@ def _fail(exc: ScaffoldError):
 @click.command("check-parity")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True,
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
     help="Output format (github = workflow annotations).",
 )
 @click.option("--report-lone", is_flag=True, help="Also report image_processing files without a counterpart.")
 @click.option(
-    "--kwargs-sharing", type=click.Choice(["any", "import", "copy"]), default="any", show_default=True,
+    "--kwargs-sharing",
+    type=click.Choice(["any", "import", "copy"]),
+    default="any",
+    show_default=True,
     help="How the PIL file may get its Kwargs class: import it, copy it (with '# Adapted from'), or either.",
 )
 @click.option("--no-cache", is_flag=True, help="Do not read or write the facts cache.")
-@click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
-              help="Cache directory (default: $SCAFFOLD_CACHE_DIR or $XDG_CACHE_HOME/scaffold).")
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Cache directory (default: $SCAFFOLD_CACHE_DIR or $XDG_CACHE_HOME/scaffold).",
+)
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Worker processes for cold parses (default 2).")
 def check_parity(paths, fmt, report_lone, kwargs_sharing, no_cache, cache_dir, jobs):
     """Check that image_processing_<m>.py and image_processing_pil_<m>.py agree.
@@ -52,8 +63,14 @@ def check_parity(paths, fmt, report_lone, kwargs_sharing, no_cache, cache_dir, j
 
 @click.command("gen-tests")
 @click.argument("model_dir", type=click.Path(exists=True, file_okay=False))
-@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), required=True,
-              help="Where to write the generated pytest file.")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="Where to write the generated pytest file.",
+)
 def gen_tests(model_dir, output):
     """Write a runtime parity pytest file for the image-processor pair in MODEL_DIR."""
     from scaffold.parity.gentests import generate

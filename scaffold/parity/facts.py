@@ -69,9 +69,7 @@ class _TrackingState(CodegenState):
         if t is cst.FunctionDef:
             if not self.func_stack:
                 p = node.params
-                self.param_names = {
-                    prm.name.value for prm in (*p.posonly_params, *p.params, *p.kwonly_params)
-                }
+                self.param_names = {prm.name.value for prm in (*p.posonly_params, *p.params, *p.kwonly_params)}
                 self.uses.setdefault(id(node), {})
             self.func_stack.append(id(node))
             return
@@ -98,11 +96,7 @@ class _TrackingState(CodegenState):
                 if type(recv) is cst.Name and recv.value.endswith("kwargs") and func.attr.value in _KW_METHODS:
                     if node.args and type(node.args[0].value) is cst.SimpleString:
                         self._read_str(node.args[0].value)
-                elif (
-                    type(recv) is cst.Call
-                    and type(recv.func) is cst.Name
-                    and recv.func.value == "super"
-                ):
+                elif type(recv) is cst.Call and type(recv.func) is cst.Name and recv.func.value == "super":
                     self.supers.setdefault(self.func_stack[0], []).append(func.attr.value)
 
     def after_codegen(self, node: cst.CSTNode) -> None:
@@ -365,7 +359,11 @@ class _Extractor:
         if param.annotation is not None:
             ann = param.annotation.annotation
             annotation = normalize_annotation(ann)
-            if isinstance(ann, cst.Subscript) and dotted(ann.value) in ("Unpack", "typing.Unpack", "typing_extensions.Unpack"):
+            if isinstance(ann, cst.Subscript) and dotted(ann.value) in (
+                "Unpack",
+                "typing.Unpack",
+                "typing_extensions.Unpack",
+            ):
                 inner = ann.slice[0].slice
                 if isinstance(inner, cst.Index):
                     name = dotted(inner.value)

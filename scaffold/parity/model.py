@@ -99,11 +99,10 @@ class FileFacts:
                 if imp.level == 0 and imp.module.split(".")[0] in ("torch", "torchvision"):
                     found.append((imp.module, imp.pos))
             else:
-                for name, _, pos in imp.names:
+                for name, _, _pos in imp.names:
                     if name.split(".")[0] in ("torch", "torchvision"):
                         found.append((name, imp.pos))
         return found
-
 
 
 def show(value) -> str:
@@ -127,5 +126,3 @@ def show(value) -> str:
         if kind == "bytes":
             return repr(value[1])
     return repr(value)
-
-

@@ -253,7 +253,9 @@ class PairChecker:
             )
 
     def check_defaults(self, t, p, te: Effective, pe: Effective) -> None:
-        keys = [k for k in dict.fromkeys([*te.attrs, *pe.attrs]) if k not in _OWN_RULE_ATTRS and not k.startswith("__")]
+        keys = [
+            k for k in dict.fromkeys([*te.attrs, *pe.attrs]) if k not in _OWN_RULE_ATTRS and not k.startswith("__")
+        ]
         universes = {id(te): self.kwarg_universe(te), id(pe): self.kwarg_universe(pe)}
         for key in keys:
             tv, pv = te.attrs.get(key), pe.attrs.get(key)
@@ -681,9 +683,7 @@ def check_lone(pair: Pair, loader, resolver: Resolver) -> list[Finding]:
     if not procs:
         return []
     ref = procs[0]
-    missing = (
-        f"image_processing_pil_{pair.model}.py" if pair.pil_path is None else f"image_processing_{pair.model}.py"
-    )
+    missing = f"image_processing_pil_{pair.model}.py" if pair.pil_path is None else f"image_processing_{pair.model}.py"
     return [
         make(
             path,

@@ -181,7 +181,14 @@ def _canon(node, consts):
 
 
 # -- annotations ------------------------------------------------------------------------------------------------
-_GENERIC_ALIASES = {"List": "list", "Dict": "dict", "Tuple": "tuple", "Set": "set", "Type": "type", "FrozenSet": "frozenset"}
+_GENERIC_ALIASES = {
+    "List": "list",
+    "Dict": "dict",
+    "Tuple": "tuple",
+    "Set": "set",
+    "Type": "type",
+    "FrozenSet": "frozenset",
+}
 
 
 def normalize_annotation(node: cst.BaseExpression) -> str:

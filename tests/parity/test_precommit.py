@@ -13,7 +13,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 def git(cwd, *args):
-    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t")
+    env = dict(
+        os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t"
+    )
     return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True)
 
 
@@ -27,7 +29,9 @@ def test_precommit_blocks_divergence(tmp_path):
     shutil.copytree(
         ROOT,
         hook_repo,
-        ignore=shutil.ignore_patterns(".git", "__pycache__", "*.egg-info", ".pytest_cache", "build", ".scaffold_cache"),
+        ignore=shutil.ignore_patterns(
+            ".git", "__pycache__", "*.egg-info", ".pytest_cache", "build", ".scaffold_cache"
+        ),
     )
     assert git(hook_repo, "init", "-q").returncode == 0
     git(hook_repo, "add", "-A")
@@ -55,7 +59,9 @@ def test_precommit_blocks_divergence(tmp_path):
     assert git(repo, "commit", "-q", "-m", "clean pair").returncode == 0
 
     # stage a divergence in the PIL file only: the hook must check the pair and block
-    (repo / "toy" / "image_processing_pil_toy.py").write_text(PIL.replace("    patch_size = 14\n", "    patch_size = 16\n"))
+    (repo / "toy" / "image_processing_pil_toy.py").write_text(
+        PIL.replace("    patch_size = 14\n", "    patch_size = 16\n")
+    )
     git(repo, "add", "-A")
     bad = try_repo()
     assert bad.returncode == 1, bad.stdout + bad.stderr

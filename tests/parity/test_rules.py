@@ -22,7 +22,9 @@ def test_clean_pair_has_no_findings(pair_dir):
 
 
 def test_parse_error_is_a_finding(pair_dir):
-    d = pair_dir(pil_src=PIL.replace("class ToyImageProcessorPil(PilBackend):", "class ToyImageProcessorPil(PilBackend)"))
+    d = pair_dir(
+        pil_src=PIL.replace("class ToyImageProcessorPil(PilBackend):", "class ToyImageProcessorPil(PilBackend)")
+    )
     result = run(d)
     assert codes(result) == ["PAR000"]
     f = result.findings[0]
@@ -30,7 +32,10 @@ def test_parse_error_is_a_finding(pair_dir):
 
 
 def test_missing_counterpart_class(pair_dir):
-    extra = TORCH.replace('__all__ = ["ToyImageProcessor"]', 'class OtherImageProcessor(TorchvisionBackend):\n    pass\n\n\n__all__ = ["ToyImageProcessor", "OtherImageProcessor"]')
+    extra = TORCH.replace(
+        '__all__ = ["ToyImageProcessor"]',
+        'class OtherImageProcessor(TorchvisionBackend):\n    pass\n\n\n__all__ = ["ToyImageProcessor", "OtherImageProcessor"]',
+    )
     result = run(pair_dir(torch_src=extra))
     assert "PAR001" in codes(result)
     f = next(f for f in result.findings if f.code == "PAR001")
@@ -92,7 +97,9 @@ def test_equivalent_spellings_are_equal(pair_dir, pil_line):
 
 def test_value_equal_to_inherited_is_no_divergence(pair_dir):
     # BaseImageProcessor.default_to_square is True and rescale_factor is 1 / 255
-    pil = PIL.replace("    do_resize = True\n", "    do_resize = True\n    default_to_square = True\n    rescale_factor = 1 / 255\n")
+    pil = PIL.replace(
+        "    do_resize = True\n", "    do_resize = True\n    default_to_square = True\n    rescale_factor = 1 / 255\n"
+    )
     assert run(pair_dir(pil_src=pil)).findings == []
     pil = PIL.replace("    do_resize = True\n", "    do_resize = True\n    default_to_square = False\n")
     result = run(pair_dir(pil_src=pil))
@@ -198,19 +205,31 @@ def test_kwargs_import_from_torch_module(pair_dir):
 
 
 def test_public_method_one_side_only(pair_dir):
-    pil = PIL.replace("    def get_number_of_image_patches(", "    def extra_api(self, x: int):\n        return x\n\n    def get_number_of_image_patches(")
+    pil = PIL.replace(
+        "    def get_number_of_image_patches(",
+        "    def extra_api(self, x: int):\n        return x\n\n    def get_number_of_image_patches(",
+    )
     [f] = run(pair_dir(pil_src=pil)).findings
     assert f.code == "PAR040" and "extra_api" in f.message
 
 
 def test_backend_helpers_are_not_errors(pair_dir):
-    pil = PIL.replace("    def get_number_of_image_patches(", "    def pad_image(self, image: np.ndarray, size):\n        return image\n\n    def get_number_of_image_patches(")
-    torch_src = TORCH.replace("    def get_number_of_image_patches(", "    def pad_images(self, images: \"torch.Tensor\", size, device=None):\n        return images\n\n    def get_number_of_image_patches(")
+    pil = PIL.replace(
+        "    def get_number_of_image_patches(",
+        "    def pad_image(self, image: np.ndarray, size):\n        return image\n\n    def get_number_of_image_patches(",
+    )
+    torch_src = TORCH.replace(
+        "    def get_number_of_image_patches(",
+        '    def pad_images(self, images: "torch.Tensor", size, device=None):\n        return images\n\n    def get_number_of_image_patches(',
+    )
     assert run(pair_dir(torch_src=torch_src, pil_src=pil)).findings == []
 
 
 def test_public_method_signature_differs(pair_dir):
-    pil = PIL.replace("def get_number_of_image_patches(self, height: int, width: int, images_kwargs=None)", "def get_number_of_image_patches(self, height: int, width: int)")
+    pil = PIL.replace(
+        "def get_number_of_image_patches(self, height: int, width: int, images_kwargs=None)",
+        "def get_number_of_image_patches(self, height: int, width: int)",
+    )
     [f] = run(pair_dir(pil_src=pil)).findings
     assert f.code == "PAR041" and "images_kwargs" in f.message
 
@@ -221,16 +240,19 @@ def test_backend_only_params_ignored_in_method_signatures(pair_dir):
 
 
 def test_kwarg_read_by_one_backend_only(pair_dir):
-    pil = PIL.replace("return [self.resize(i, size=size, resample=resample) for i in images] if do_resize else images, patch_size", "return [self.resize(i, size=size, resample=resample) for i in images] if do_resize else images")
+    pil = PIL.replace(
+        "return [self.resize(i, size=size, resample=resample) for i in images] if do_resize else images, patch_size",
+        "return [self.resize(i, size=size, resample=resample) for i in images] if do_resize else images",
+    )
     [f] = run(pair_dir(pil_src=pil)).findings
     assert f.code == "PAR050" and "patch_size" in f.message and f.severity == "warning"
     assert f.path.endswith("image_processing_toy.py")  # where it is read
 
 
 def test_missing_from_all(pair_dir):
-    pil = PIL.replace('__all__ = ["ToyImageProcessorPil"]', '__all__ = []')
+    pil = PIL.replace('__all__ = ["ToyImageProcessorPil"]', "__all__ = []")
     assert codes(run(pair_dir(pil_src=pil))) == ["PAR060"]
-    pil = PIL.replace('__all__ = ["ToyImageProcessorPil"]', '')
+    pil = PIL.replace('__all__ = ["ToyImageProcessorPil"]', "")
     assert codes(run(pair_dir(pil_src=pil))) == ["PAR061"]
 
 
