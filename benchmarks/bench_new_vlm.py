@@ -38,7 +38,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "out"
             times = []
-            for i in range(args.runs):
+            for _ in range(args.runs):
                 # First run creates the files, the rest compare and report `unchanged`: both paths are timed.
                 start = time.perf_counter()
                 subprocess.run(

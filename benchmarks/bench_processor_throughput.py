@@ -39,7 +39,9 @@ def images(n=32, height=480, width=640):
     x = np.linspace(0, 1, width)[None, :]
     out = []
     for _ in range(n):
-        planes = [127.5 + 100 * np.sin(2 * np.pi * (rng.uniform(0.1, 0.4) * x + rng.uniform(0.1, 0.4) * y)) for _ in range(3)]
+        planes = [
+            127.5 + 100 * np.sin(2 * np.pi * (rng.uniform(0.1, 0.4) * x + rng.uniform(0.1, 0.4) * y)) for _ in range(3)
+        ]
         out.append(Image.fromarray(np.stack(planes, -1).round().astype(np.uint8)))
     return out
 

@@ -14,6 +14,7 @@ import click
 
 from scaffold import __version__
 from scaffold.errors import ScaffoldError
+from scaffold.parity.cli import check_parity, gen_tests
 
 STATUS_COLORS = {
     "created": "green",
@@ -38,19 +39,30 @@ def main() -> None:
 
 @main.command("new-vlm")
 @click.argument("spec", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("."),
-              show_default=True, help="Directory that receives the generated package.")
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("."),
+    show_default=True,
+    help="Directory that receives the generated package.",
+)
 @click.option("--force", is_flag=True, help="Overwrite existing files that differ.")
 @click.option("--dry-run", is_flag=True, help="Write nothing; report what would change.")
 @click.option("--diff", "show_diff", is_flag=True, help="Show a unified diff for every file that differs.")
-@click.option("--kwargs-mode", type=click.Choice(["import", "copy"]), default=None,
-              help="Override image_processor.kwargs_mode from the spec.")
+@click.option(
+    "--kwargs-mode",
+    type=click.Choice(["import", "copy"]),
+    default=None,
+    help="Override image_processor.kwargs_mode from the spec.",
+)
 def new_vlm(spec: Path, out_dir: Path, force: bool, dry_run: bool, show_diff: bool, kwargs_mode: str | None) -> None:
     """Render SPEC (YAML) into a model package under --output.
 
     Exit 0 when every file was written or is unchanged, 1 on conflicts (existing files differ; nothing is
     written; use --force or --diff), 2 on an invalid spec or unusable paths.
-    """  # fmt: skip
+    """
     from scaffold.generate.pipeline import generate
     from scaffold.generate.write import Status
 
@@ -83,14 +95,6 @@ def schema() -> None:
     click.echo(json.dumps(spec_json_schema(), indent=2))
 
 
-def _register_optional_commands() -> None:
-    """Commands of the parity checker live with it; they import libcst only when run."""
-    try:
-        from scaffold.parity.cli import check_parity, gen_tests
-    except ImportError:  # the checker is being built alongside; absent modules mean absent commands
-        return
-    main.add_command(check_parity)
-    main.add_command(gen_tests)
-
-
-_register_optional_commands()
+# The parity checker's commands live with it; that module imports libcst only when a command runs.
+main.add_command(check_parity)
+main.add_command(gen_tests)

@@ -37,5 +37,6 @@ def write_spec(tmp_path):
 
     return _write
 
+
 # Golden files are generated code (including generated tests); they are compared as text, never collected.
 collect_ignore_glob = ["golden/*"]

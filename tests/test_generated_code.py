@@ -41,13 +41,21 @@ def test_generated_tests_pass(tmp_path, example):
 
 # Edits a contributor might make to one backend only. Each must be caught by the generated tests.
 MUTATIONS = {
-    "pil size": ("pil", 'size = {"shortest_edge": 224, "longest_edge": 448}', 'size = {"shortest_edge": 224, "longest_edge": 440}'),
+    "pil size": (
+        "pil",
+        'size = {"shortest_edge": 224, "longest_edge": 448}',
+        'size = {"shortest_edge": 224, "longest_edge": 440}',
+    ),
     "pil resample": ("pil", "resample = PILImageResampling.BICUBIC", "resample = PILImageResampling.BILINEAR"),
     "torchvision mean": ("tv", "image_mean = [0.485, 0.456, 0.406]", "image_mean = [0.485, 0.456, 0.41]"),
     "pil custom default": ("pil", "max_tiles = 6", "max_tiles = 8"),
     "pil kwargs field dropped": ("pil", "    tile_overlap: float\n", ""),
     "pil kwargs doc edited": ("pil", "Maximum number of tiles per image.", "Maximum tiles."),
-    "pil extra kwarg in signature": ("pil", "def __init__(self, **kwargs", "def __init__(self, crop_pct=0.9, **kwargs"),
+    "pil extra kwarg in signature": (
+        "pil",
+        "def __init__(self, **kwargs",
+        "def __init__(self, crop_pct=0.9, **kwargs",
+    ),
     "pil rescale tweak": (
         "pil",
         "    def __init__(self,",

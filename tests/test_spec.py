@@ -55,16 +55,43 @@ def test_valid_spec_loads(write_spec):
     "edit,expected",
     [
         (("resample: bicubic", "resample: cubic"), "spec.yaml:3:3: image_processor.resample: Input should be"),
-        (("  do_center_crop: true", "  do_center_crop: true\n  colour: red"), "spec.yaml:9:3: image_processor.colour: unknown key"),
-        (("size: {shortest_edge: 336}", "size: {shortest: 336}"), "spec.yaml:6:3: image_processor.size: keys ['shortest'] are not a size form"),
-        (("size: {shortest_edge: 336}", "size: {shortest_edge: -3}"), "spec.yaml:6:3: image_processor.size: shortest_edge must be a positive integer"),
-        (("size: {shortest_edge: 336}", "size: {longest_edge: 336}"), "spec.yaml:6:3: image_processor.size: the backends' resize cannot handle"),
-        (("image_mean: openai_clip", "image_mean: [0.5, 0.5]"), "spec.yaml:4:3: image_processor.image_mean: needs 3 values"),
-        (("  crop_size: {height: 336, width: 336}\n", ""), "spec.yaml:7:3: image_processor.do_center_crop: do_center_crop is true but no crop_size"),
-        (("default: 6", "default: six"), "spec.yaml:10:36: image_processor.custom_kwargs[0].default: default 'six' is not of type int"),
-        (("name: max_tiles", "name: resize"), "spec.yaml:10:8: image_processor.custom_kwargs[0].name: 'resize' is already a standard"),
+        (
+            ("  do_center_crop: true", "  do_center_crop: true\n  colour: red"),
+            "spec.yaml:9:3: image_processor.colour: unknown key",
+        ),
+        (
+            ("size: {shortest_edge: 336}", "size: {shortest: 336}"),
+            "spec.yaml:6:3: image_processor.size: keys ['shortest'] are not a size form",
+        ),
+        (
+            ("size: {shortest_edge: 336}", "size: {shortest_edge: -3}"),
+            "spec.yaml:6:3: image_processor.size: shortest_edge must be a positive integer",
+        ),
+        (
+            ("size: {shortest_edge: 336}", "size: {longest_edge: 336}"),
+            "spec.yaml:6:3: image_processor.size: the backends' resize cannot handle",
+        ),
+        (
+            ("image_mean: openai_clip", "image_mean: [0.5, 0.5]"),
+            "spec.yaml:4:3: image_processor.image_mean: needs 3 values",
+        ),
+        (
+            ("  crop_size: {height: 336, width: 336}\n", ""),
+            "spec.yaml:7:3: image_processor.do_center_crop: do_center_crop is true but no crop_size",
+        ),
+        (
+            ("default: 6", "default: six"),
+            "spec.yaml:10:36: image_processor.custom_kwargs[0].default: default 'six' is not of type int",
+        ),
+        (
+            ("name: max_tiles", "name: resize"),
+            "spec.yaml:10:8: image_processor.custom_kwargs[0].name: 'resize' is already a standard",
+        ),
         (("name: TinyVlm", "name: tinyVlm"), "spec.yaml:1:9: model.name: must be a CamelCase identifier"),
-        (("model_type: tiny_vlm", "model_type: Tiny-VLM"), "spec.yaml:1:24: model.model_type: must be a snake_case identifier"),
+        (
+            ("model_type: tiny_vlm", "model_type: Tiny-VLM"),
+            "spec.yaml:1:24: model.model_type: must be a snake_case identifier",
+        ),
     ],
 )
 def test_errors_name_the_place(write_spec, edit, expected):
@@ -134,4 +161,6 @@ def test_checked_in_schema_is_current():
     from conftest import ROOT
 
     result = run_cli("schema")
-    assert (ROOT / "schema" / "spec.schema.json").read_text() == result.stdout, "run: scaffold schema > schema/spec.schema.json"
+    assert (ROOT / "schema" / "spec.schema.json").read_text() == result.stdout, (
+        "run: scaffold schema > schema/spec.schema.json"
+    )

@@ -66,15 +66,31 @@ def image_processor_attributes(spec: Spec) -> tuple[list[tuple[str, Any]], list[
         if value is None or (key in BASE_DEFAULTS and value == BASE_DEFAULTS[key]):
             continue
         attrs.append((key, value))
+    if ip.pad_to_square is not None:
+        attrs.append(("pad_to_square", ip.pad_to_square))
     for kw in ip.custom_kwargs:
         attrs.append((kw.name, kw.default))
     return attrs, sorted(imports, key=_isort_key)
 
 
+PAD_TO_SQUARE_DOC = (
+    "Whether to pad the image to a square of its longer side, centred, with the mean colour "
+    "(`image_mean` scaled to 0-255) before resizing, as LLaVA's `image_aspect_ratio='pad'` does."
+)
+
+
 def image_processor_context(spec: Spec, names: Names, spec_name: str) -> dict[str, Any]:
     ip = spec.image_processor
     attributes, image_utils_imports = image_processor_attributes(spec)
-    has_kwargs_class = bool(ip.custom_kwargs)
+    has_pad_to_square = ip.pad_to_square is not None
+    kwarg_docs = [
+        {"name": kw.name, "type": kw.type, "doc": kw.doc, "default_code": py_literal(kw.default)}
+        for kw in ip.custom_kwargs
+    ]
+    if has_pad_to_square:
+        pad = {"name": "pad_to_square", "type": "bool", "doc": PAD_TO_SQUARE_DOC, "default_code": py_literal(ip.pad_to_square)}
+        kwarg_docs.insert(0, pad)
+    has_kwargs_class = bool(kwarg_docs)
     return {
         "spec_name": spec_name,
         "names": names,
@@ -83,13 +99,120 @@ def image_processor_context(spec: Spec, names: Names, spec_name: str) -> dict[st
         "has_kwargs_class": has_kwargs_class,
         "kwargs_mode": ip.kwargs_mode,
         "kwargs_type": names.kwargs_class if has_kwargs_class else "ImagesKwargs",
-        "custom_kwargs": [
-            {"name": kw.name, "type": kw.type, "doc": kw.doc, "default_code": py_literal(kw.default)}
-            for kw in ip.custom_kwargs
-        ],
+        "custom_kwargs": kwarg_docs,
+        "has_pad_to_square": has_pad_to_square,
         # The Kwargs class is public API of the torchvision module, as in transformers.
         "exported_torchvision": [names.image_processor] + ([names.kwargs_class] if has_kwargs_class else []),
         "exported_pil": [names.image_processor_pil],
+    }
+
+
+VISION_MODEL_TYPES = {"clip": "clip_vision_model", "siglip": "siglip_vision_model"}
+TEXT_MODEL_TYPES = {"llama": "llama", "qwen2": "qwen2"}
+# transformers classes of each family, for docstrings and the modular file.
+VISION_CLASSES = {"clip": "CLIPVisionModel", "siglip": "SiglipVisionModel"}
+TEXT_CLASSES = {"llama": "LlamaModel", "qwen2": "Qwen2Model"}
+
+
+def vision_config_kwargs(spec: Spec) -> dict[str, Any]:
+    v = spec.vision
+    assert v is not None
+    out: dict[str, Any] = {
+        "hidden_size": v.hidden_size,
+        "intermediate_size": v.intermediate_size,
+        "num_hidden_layers": v.num_hidden_layers,
+        "num_attention_heads": v.num_attention_heads,
+        "num_channels": v.num_channels,
+        "image_size": v.image_size,
+        "patch_size": v.patch_size,
+    }
+    if v.hidden_act is not None:
+        out["hidden_act"] = v.hidden_act
+    if v.layer_norm_eps is not None:
+        out["layer_norm_eps"] = v.layer_norm_eps
+    if v.family == "siglip":
+        out["vision_use_head"] = False  # LLaVA reads hidden states; the pooling head would be dead weight
+    return out
+
+
+def text_config_kwargs(spec: Spec) -> dict[str, Any]:
+    t = spec.text
+    assert t is not None
+    out: dict[str, Any] = {
+        "vocab_size": t.vocab_size,
+        "hidden_size": t.hidden_size,
+        "intermediate_size": t.intermediate_size,
+        "num_hidden_layers": t.num_hidden_layers,
+        "num_attention_heads": t.num_attention_heads,
+        "num_key_value_heads": t.num_key_value_heads if t.num_key_value_heads is not None else t.num_attention_heads,
+        "max_position_embeddings": t.max_position_embeddings,
+    }
+    if t.hidden_act is not None:
+        out["hidden_act"] = t.hidden_act
+    if t.rms_norm_eps is not None:
+        out["rms_norm_eps"] = t.rms_norm_eps
+    out["tie_word_embeddings"] = t.tie_word_embeddings
+    out["bos_token_id"] = t.bos_token_id
+    out["eos_token_id"] = t.eos_token_id
+    out["pad_token_id"] = t.pad_token_id
+    return out
+
+
+def vlm_context(spec: Spec, names: Names, spec_name: str) -> dict[str, Any]:
+    """Everything the config, modeling, processing, modular and model-test templates need."""
+    vision, projector, text, proc = spec.vision, spec.projector, spec.text, spec.processor
+    assert vision is not None and projector is not None and text is not None and proc is not None
+    keep_cls = vision.feature_select == "cls_patch"
+    # LLaVA's strategies: "default" drops the first token (CLIP's CLS), "full" keeps every token. SigLIP has no
+    # CLS token, so its patch features are all of its tokens.
+    strategy = "default" if vision.has_cls and not keep_cls else "full"
+    ip_ctx = image_processor_context(spec, names, spec_name)
+    return {
+        "spec_name": spec_name,
+        "names": names,
+        "vision_family": vision.family,
+        "text_family": text.family,
+        "vision_model_type": VISION_MODEL_TYPES[vision.family],
+        "text_model_type": TEXT_MODEL_TYPES[text.family],
+        "vision_class": VISION_CLASSES[vision.family],
+        "text_class": TEXT_CLASSES[text.family],
+        "vision_kwargs": vision_config_kwargs(spec),
+        "text_kwargs": text_config_kwargs(spec),
+        "image_token": proc.image_token,
+        "image_token_id": proc.image_token_id,
+        "chat_template": proc.chat_template,
+        "projector_type": projector.type,
+        "projector_bias": projector.bias,
+        "feature_layer": vision.feature_layer,
+        "feature_select": vision.feature_select,
+        "select_strategy": strategy,
+        "patch_size": vision.patch_size,
+        "image_size": vision.image_size,
+        # Tokens the vision tower adds besides patches (CLIP's CLS); the processor counts them when kept.
+        "num_additional_image_tokens": 1 if vision.has_cls else 0,
+        "num_image_features": vision.num_image_features,
+        "tie_word_embeddings": text.tie_word_embeddings,
+        "vocab_size": text.vocab_size,
+        "exported_torchvision": ip_ctx["exported_torchvision"],
+        "test_imports": sorted(
+            [
+                names.config_class,
+                names.for_conditional_generation_class,
+                names.image_processor,
+                names.image_processor_pil,
+                names.processor_class,
+            ],
+            key=_isort_key,
+        ),
+        "modeling_imports": sorted(
+            [
+                names.pretrained_model_class,
+                names.model_class,
+                names.for_conditional_generation_class,
+                names.projector_class,
+            ],
+            key=_isort_key,
+        ),
     }
 
 
@@ -100,8 +223,10 @@ def plan(spec: Spec, spec_name: str) -> list[PlannedFile]:
     names = Names.from_parts(spec.model.name, spec.model.model_type)
     pkg = names.package
     ip_ctx = image_processor_context(spec, names, spec_name)
-    return [
-        PlannedFile(f"{pkg}/__init__.py", "package_init.py.jinja", ip_ctx),
+    vlm = vlm_context(spec, names, spec_name) if spec.is_vlm else None
+    init_ctx = {**ip_ctx, "vlm": vlm}
+    files = [
+        PlannedFile(f"{pkg}/__init__.py", "package_init.py.jinja", init_ctx),
         PlannedFile(f"{pkg}/{names.image_processing_module}.py", "image_processing.py.jinja", ip_ctx),
         PlannedFile(f"{pkg}/{names.image_processing_pil_module}.py", "image_processing_pil.py.jinja", ip_ctx),
         PlannedFile(f"{pkg}/tests/__init__.py", "empty.py.jinja", {}),
@@ -111,3 +236,12 @@ def plan(spec: Spec, spec_name: str) -> list[PlannedFile]:
             parity_test_context(spec, names, spec_name),
         ),
     ]
+    if vlm is not None:
+        files[3:3] = [
+            PlannedFile(f"{pkg}/{names.configuration_module}.py", "configuration.py.jinja", vlm),
+            PlannedFile(f"{pkg}/{names.modeling_module}.py", "modeling.py.jinja", vlm),
+            PlannedFile(f"{pkg}/{names.processing_module}.py", "processing.py.jinja", vlm),
+            PlannedFile(f"{pkg}/{names.modular_module}.py", "modular.py.jinja", vlm),
+        ]
+        files.append(PlannedFile(f"{pkg}/{names.modeling_test_file}", "test_modeling.py.jinja", vlm))
+    return files
