@@ -164,3 +164,37 @@ def test_checked_in_schema_is_current():
     assert (ROOT / "schema" / "spec.schema.json").read_text() == result.stdout, (
         "run: scaffold schema > schema/spec.schema.json"
     )
+
+
+def _schema_keys(schema: dict, node: dict, prefix: str) -> set[str]:
+    """Dotted keys of every property in the schema (lists of objects appear as `key[]`)."""
+    keys = set()
+    for name, prop in node.get("properties", {}).items():
+        dotted = f"{prefix}{name}"
+        keys.add(dotted)
+        for ref_holder in [prop, prop.get("items", {}), *prop.get("anyOf", [])]:
+            ref = ref_holder.get("$ref") if isinstance(ref_holder, dict) else None
+            if ref:
+                target = schema["$defs"][ref.rsplit("/", 1)[1]]
+                suffix = "[]." if ref_holder is prop.get("items") else "."
+                keys |= _schema_keys(schema, target, dotted + suffix)
+    return keys
+
+
+def test_readme_spec_reference_covers_the_schema():
+    """The README's spec reference stays in sync with the model: every key is documented."""
+    from conftest import ROOT
+
+    schema = json.loads(run_cli("schema").stdout)
+    readme = (ROOT / "README.md").read_text()
+    reference = readme.split("### Spec reference", 1)[1].split("\n## ", 1)[0]
+    documented = reference.replace("`, `", "` `")
+    missing = []
+    for key in sorted(_schema_keys(schema, schema, "")):
+        if "." not in key:
+            continue  # sections are documented through their keys
+        parent = key.rsplit("[].", 1)[0] + "[]" if "[]." in key else None
+        forms = [f"`{key}`", f"`{key}[]`"] + ([f"`{parent}`"] if parent else [])
+        if not any(form in documented for form in forms):
+            missing.append(key)
+    assert not missing, f"README spec reference lacks: {missing}"
