@@ -40,7 +40,12 @@ def _fail(exc: ScaffoldError):
     help="Cache directory (default: $SCAFFOLD_CACHE_DIR or $XDG_CACHE_HOME/scaffold).",
 )
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Worker processes for cold parses (default 2).")
-def check_parity(paths, fmt, report_lone, kwargs_sharing, no_cache, cache_dir, jobs):
+@click.option(
+    "--fix",
+    is_flag=True,
+    help="Rewrite the PIL files to match the torchvision ones (class attributes, Kwargs copies), then check.",
+)
+def check_parity(paths, fmt, report_lone, kwargs_sharing, no_cache, cache_dir, jobs, fix):
     """Check that image_processing_<m>.py and image_processing_pil_<m>.py agree.
 
     PATHS are files or folders (default: the current directory). Given one file of a pair, the pair is checked.
@@ -51,6 +56,18 @@ def check_parity(paths, fmt, report_lone, kwargs_sharing, no_cache, cache_dir, j
     from scaffold.parity.rules import Options
 
     options = Options(kwargs_sharing=kwargs_sharing, report_lone=report_lone)
+    if fix:
+        from scaffold.parity.fix import fix_paths
+
+        try:
+            fixed = fix_paths(list(paths), options, use_cache=not no_cache, cache_dir=cache_dir, jobs=jobs)
+        except ScaffoldError as exc:
+            _fail(exc)
+        to_stderr = fmt != "text"  # keep json/github output machine-readable
+        for path in fixed.changed:
+            click.echo(f"fixed {path}", err=to_stderr)
+        for note in fixed.notes:
+            click.echo(f"not fixed: {note}", err=to_stderr)
     try:
         result = check_paths(list(paths), options, use_cache=not no_cache, cache_dir=cache_dir, jobs=jobs)
     except ScaffoldError as exc:
