@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import ROOT, run_cli
+from helpers import ROOT, run_cli
 
 from scaffold.generate.literals import PyExpr, py_literal
 from scaffold.generate.write import Status, write_files

@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import EXAMPLES, GOLDEN
+from helpers import EXAMPLES, GOLDEN
 
 from scaffold.generate.format import format_python
 from scaffold.generate.pipeline import render_spec

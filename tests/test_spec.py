@@ -7,7 +7,7 @@ import textwrap
 import typing
 
 import pytest
-from conftest import EXAMPLES, run_cli
+from helpers import EXAMPLES, run_cli
 
 from scaffold.errors import SpecError
 from scaffold.spec import load_spec
@@ -158,7 +158,7 @@ def test_schema_command_prints_the_schema():
 
 def test_checked_in_schema_is_current():
     """examples/*.yaml point editors at schema/spec.schema.json; it must equal `scaffold schema`."""
-    from conftest import ROOT
+    from helpers import ROOT
 
     result = run_cli("schema")
     assert (ROOT / "schema" / "spec.schema.json").read_text() == result.stdout, (
@@ -183,7 +183,7 @@ def _schema_keys(schema: dict, node: dict, prefix: str) -> set[str]:
 
 def test_readme_spec_reference_covers_the_schema():
     """The README's spec reference stays in sync with the model: every key is documented."""
-    from conftest import ROOT
+    from helpers import ROOT
 
     schema = json.loads(run_cli("schema").stdout)
     readme = (ROOT / "README.md").read_text()

@@ -1,6 +1,7 @@
+from parity.pairs import PIL
+
 from scaffold.parity.api import check_paths
 from scaffold.parity.cache import FactsLoader
-from tests.parity.conftest import PIL
 
 
 def test_cache_hits_and_never_stale(pair_dir, tmp_path):
@@ -47,7 +48,7 @@ def test_corrupt_entry_is_a_miss(pair_dir, tmp_path):
 
 
 def test_pool_gives_same_facts_as_serial(tmp_path):
-    from tests.parity.conftest import TORCH, write_pair
+    from parity.pairs import TORCH, write_pair
 
     paths = []
     for i in range(8):

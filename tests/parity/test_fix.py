@@ -5,12 +5,12 @@ import textwrap
 from pathlib import Path
 
 from click.testing import CliRunner
+from parity.pairs import PIL, TORCH
 
 from scaffold.cli import main as scaffold_main
 from scaffold.parity.api import check_paths
 from scaffold.parity.cli import check_parity
 from scaffold.parity.fix import fix_paths
-from tests.parity.conftest import PIL, TORCH
 
 ROOT = Path(__file__).resolve().parents[2]
 MARKER = "# Adapted from transformers.models.toy.image_processing_toy.ToyImageProcessorKwargs\n"

@@ -6,8 +6,7 @@ import subprocess
 import sys
 
 import pytest
-
-from tests.parity.conftest import PIL, TORCH, write_pair
+from parity.pairs import PIL, TORCH, write_pair
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

@@ -1,10 +1,10 @@
 """Each rule: a bad pair produces its code (at the right place), the good pair does not."""
 
 import pytest
+from parity.pairs import PIL, TORCH
 
 from scaffold.parity.api import check_paths
 from scaffold.parity.rules import Options
-from tests.parity.conftest import PIL, TORCH
 
 
 def run(d, **opts):
@@ -120,7 +120,7 @@ def test_valid_kwarg_without_default_equals_none(pair_dir):
 
 
 def test_inheritance_through_parent_in_other_file(tmp_path, pair_dir):
-    from tests.parity.conftest import write_pair
+    from parity.pairs import write_pair
 
     write_pair(tmp_path, TORCH, PIL, model="toy")
     child_t = (

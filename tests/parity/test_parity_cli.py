@@ -3,9 +3,9 @@ import subprocess
 import sys
 
 from click.testing import CliRunner
+from parity.pairs import PIL
 
 from scaffold.parity.cli import check_parity
-from tests.parity.conftest import PIL
 
 BAD_PIL = PIL.replace("    patch_size = 14\n", "    patch_size = 16\n")
 WARN_PIL = PIL.replace("# Adapted from transformers.models.toy.image_processing_toy.ToyImageProcessorKwargs\n", "")
