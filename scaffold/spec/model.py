@@ -189,6 +189,12 @@ class ImageProcessorSpec(_Strict):
     pad_size: SizeValue | None = None
     model_input_names: list[str] = Field(default_factory=lambda: ["pixel_values"], min_length=1)
     custom_kwargs: list[CustomKwarg] = Field(default_factory=list)
+    pad_to_square: bool | None = Field(
+        None,
+        description="LLaVA's `image_aspect_ratio: pad`: pad to a square of the longer side with the mean colour "
+        "before resizing. Adds a `pad_to_square` kwarg (this value is its default) to both backends; "
+        "leave unset for processors without the kwarg.",
+    )
 
     # Resolved views used by the templates -------------------------------------------------------------
 
@@ -219,6 +225,93 @@ class ImageProcessorSpec(_Strict):
         return self._stat(self.image_std, NAMED_STDS)
 
 
+PROJECTOR_TYPE = re.compile(r"^(linear|identity|mlp([1-9][0-9]*)x_gelu)$")
+
+
+class VisionSpec(_Strict):
+    family: Literal["clip", "siglip"] = Field(description="Vision tower: CLIPVisionModel or SiglipVisionModel.")
+    image_size: int = Field(gt=0, description="Input resolution of the tower (square).")
+    patch_size: int = Field(gt=0)
+    hidden_size: int = Field(gt=0)
+    intermediate_size: int = Field(gt=0)
+    num_hidden_layers: int = Field(gt=0)
+    num_attention_heads: int = Field(gt=0)
+    num_channels: int = Field(3, gt=0)
+    hidden_act: str | None = Field(None, description="Activation; unset keeps the family default.")
+    layer_norm_eps: float | None = Field(None, gt=0)
+    feature_layer: int | list[int] = Field(
+        -2, description="Hidden-state index fed to the projector, or a list of indices to concatenate."
+    )
+    feature_select: Literal["patch", "cls_patch"] = Field(
+        "patch", description="patch: drop the CLS token (CLIP); cls_patch: keep it. SigLIP has no CLS token."
+    )
+
+    @field_validator("feature_layer")
+    @classmethod
+    def _non_empty(cls, v: int | list[int]) -> int | list[int]:
+        if isinstance(v, list) and not v:
+            raise ValueError("must name at least one layer")
+        return v
+
+    @property
+    def has_cls(self) -> bool:
+        return self.family == "clip"
+
+    @property
+    def feature_layers(self) -> list[int]:
+        return [self.feature_layer] if isinstance(self.feature_layer, int) else list(self.feature_layer)
+
+    @property
+    def num_image_features(self) -> int:
+        """Tokens per image after feature selection: one per patch, plus CLS when it is kept."""
+        return (self.image_size // self.patch_size) ** 2 + (1 if self.feature_select == "cls_patch" else 0)
+
+
+class ProjectorSpec(_Strict):
+    type: str = Field(description="linear | mlpNx_gelu (N >= 1 linear layers with GELU between) | identity.")
+    bias: bool = True
+
+    @field_validator("type")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        if not PROJECTOR_TYPE.fullmatch(v):
+            raise ValueError(f"must be linear, identity or mlpNx_gelu with N >= 1 (e.g. mlp2x_gelu), got {v!r}")
+        return v
+
+
+class TextSpec(_Strict):
+    family: Literal["llama", "qwen2"] = Field(description="Language model: Llama or Qwen2 decoder.")
+    vocab_size: int = Field(gt=0)
+    hidden_size: int = Field(gt=0)
+    intermediate_size: int = Field(gt=0)
+    num_hidden_layers: int = Field(gt=0)
+    num_attention_heads: int = Field(gt=0)
+    num_key_value_heads: int | None = Field(None, gt=0, description="Unset: same as num_attention_heads.")
+    max_position_embeddings: int = Field(2048, gt=0)
+    hidden_act: str | None = None
+    rms_norm_eps: float | None = Field(None, gt=0)
+    tie_word_embeddings: bool = False
+    bos_token_id: int | None = Field(None, ge=0)
+    eos_token_id: int | None = Field(None, ge=0)
+    pad_token_id: int | None = Field(None, ge=0)
+
+
+class ProcessorSpec(_Strict):
+    image_token: str = Field("<image>", min_length=1, description="Placeholder string for one image in prompts.")
+    image_token_id: int = Field(ge=0, description="Token id of image_token; must be below text.vocab_size.")
+    chat_template: str | None = Field(None, description="Jinja chat template saved with the processor.")
+
+    @field_validator("image_token")
+    @classmethod
+    def _no_space(cls, v: str) -> str:
+        if v != v.strip() or any(ch.isspace() for ch in v):
+            raise ValueError("must not contain whitespace")
+        return v
+
+
+VLM_SECTIONS = ("vision", "projector", "text", "processor")
+
+
 class Spec(_Strict):
     """A scaffold spec. Top-level sections; see README 'Spec reference'."""
 
@@ -226,6 +319,14 @@ class Spec(_Strict):
 
     model: ModelSpec
     image_processor: ImageProcessorSpec
+    vision: VisionSpec | None = Field(None, description="Vision tower; with projector, text and processor.")
+    projector: ProjectorSpec | None = None
+    text: TextSpec | None = None
+    processor: ProcessorSpec | None = None
+
+    @property
+    def is_vlm(self) -> bool:
+        return all(getattr(self, key) is not None for key in VLM_SECTIONS)
 
 
 def cross_field_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
@@ -285,4 +386,98 @@ def cross_field_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
         seen.add(kw.name)
         if message := check_custom_default(kw):
             out.append((base + ("custom_kwargs", i, "default"), message))
+        if kw.name == "pad_to_square" and ip.pad_to_square is not None:
+            out.append((base + ("custom_kwargs", i, "name"), "pad_to_square is already set by image_processor.pad_to_square"))
+    out.extend(vlm_problems(spec))
+    return out
+
+
+def _processor_output_size(ip: ImageProcessorSpec) -> tuple[KeyPath, tuple[int, int] | None]:
+    """Where the final (height, width) of the image processor comes from, and its value when fixed."""
+    if ip.do_center_crop and ip.resolved_crop_size() and tuple(ip.resolved_crop_size()) == ("height", "width"):
+        crop = ip.resolved_crop_size()
+        return ("crop_size",), (crop["height"], crop["width"])
+    size = ip.resolved_size()
+    if ip.do_resize and size and tuple(size) == ("height", "width"):
+        return ("size",), (size["height"], size["width"])
+    return ("size",), None
+
+
+def vlm_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
+    """The model sections: all four together, and the shapes they must agree on."""
+    present = [key for key in VLM_SECTIONS if getattr(spec, key) is not None]
+    if not present:
+        return []
+    out: list[tuple[KeyPath, str]] = []
+    if len(present) != len(VLM_SECTIONS):
+        missing = [key for key in VLM_SECTIONS if key not in present]
+        out.append(
+            ((present[0],), f"a model spec needs all of {', '.join(VLM_SECTIONS)}; missing {', '.join(missing)}")
+        )
+        return out
+    vision, projector, text, proc = spec.vision, spec.projector, spec.text, spec.processor
+    assert vision and projector and text and proc
+    if vision.image_size % vision.patch_size:
+        out.append((("vision", "patch_size"), f"must divide image_size {vision.image_size}"))
+    for section, cfg in (("vision", vision), ("text", text)):
+        if cfg.hidden_size % cfg.num_attention_heads:
+            out.append(
+                ((section, "num_attention_heads"), f"must divide hidden_size {cfg.hidden_size}")
+            )
+    if text.num_key_value_heads is not None and text.num_attention_heads % text.num_key_value_heads:
+        out.append((("text", "num_key_value_heads"), f"must divide num_attention_heads {text.num_attention_heads}"))
+    # hidden_states has num_hidden_layers + 1 entries (the embeddings first).
+    n_states = vision.num_hidden_layers + 1
+    for i, layer in enumerate(vision.feature_layers):
+        if not -n_states <= layer < n_states:
+            where = ("vision", "feature_layer") + ((i,) if isinstance(vision.feature_layer, list) else ())
+            out.append(
+                (where, f"{layer} is out of range: the tower has {n_states} hidden states (-{n_states}..{n_states - 1})")
+            )
+    if vision.feature_select == "cls_patch" and not vision.has_cls:
+        out.append((("vision", "feature_select"), f"{vision.family} has no CLS token; use patch"))
+    if projector.type == "identity":
+        width = vision.hidden_size * len(vision.feature_layers)
+        if width != text.hidden_size:
+            detail = f"vision.hidden_size {vision.hidden_size}"
+            if len(vision.feature_layers) > 1:
+                detail += f" x {len(vision.feature_layers)} feature layers"
+            out.append(
+                (("projector", "type"), f"identity needs {detail} = {width} to equal text.hidden_size {text.hidden_size}")
+            )
+    if text.vocab_size < 16:
+        out.append((("text", "vocab_size"), "must be at least 16 (the generated tests need ordinary tokens too)"))
+    if proc.image_token_id >= text.vocab_size:
+        out.append((("processor", "image_token_id"), f"must be below text.vocab_size {text.vocab_size}"))
+    for key in ("bos_token_id", "eos_token_id", "pad_token_id"):
+        value = getattr(text, key)
+        if value is None:
+            continue
+        if value >= text.vocab_size:
+            out.append((("text", key), f"must be below vocab_size {text.vocab_size}"))
+        elif value == proc.image_token_id:
+            out.append((("text", key), f"{value} is processor.image_token_id"))
+    ip = spec.image_processor
+    if ip.do_convert_rgb and vision.num_channels != 3:
+        out.append((("vision", "num_channels"), "must be 3 when image_processor.do_convert_rgb is true"))
+    key, hw = _processor_output_size(ip)
+    if hw is None:
+        out.append(
+            (
+                ("image_processor", key[0]),
+                f"the model needs {vision.image_size}x{vision.image_size} images: set image_processor.size "
+                "to {height, width} or center-crop to crop_size {height, width}",
+            )
+        )
+    elif hw != (vision.image_size, vision.image_size):
+        out.append(
+            (
+                ("image_processor",) + key,
+                f"gives {hw[0]}x{hw[1]} images but vision.image_size is {vision.image_size}",
+            )
+        )
+    if ip.pad_to_square and not ip.do_resize:
+        out.append((("image_processor", "pad_to_square"), "padding to a square needs do_resize to reach image_size"))
+    if ip.pad_to_square is not None and ip.image_mean is None:
+        out.append((("image_processor", "pad_to_square"), "the padding colour is image_mean, which is not given"))
     return out

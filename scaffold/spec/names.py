@@ -31,6 +31,26 @@ class Names:
     def config_class(self) -> str:
         return f"{self.prefix}Config"
 
+    @property
+    def projector_class(self) -> str:
+        return f"{self.prefix}MultiModalProjector"
+
+    @property
+    def pretrained_model_class(self) -> str:
+        return f"{self.prefix}PreTrainedModel"
+
+    @property
+    def model_class(self) -> str:
+        return f"{self.prefix}Model"
+
+    @property
+    def for_conditional_generation_class(self) -> str:
+        return f"{self.prefix}ForConditionalGeneration"
+
+    @property
+    def processor_class(self) -> str:
+        return f"{self.prefix}Processor"
+
     # modules (inside the generated package) and files
     @property
     def package(self) -> str:
@@ -49,5 +69,21 @@ class Names:
         return f"configuration_{self.model_type}"
 
     @property
+    def modeling_module(self) -> str:
+        return f"modeling_{self.model_type}"
+
+    @property
+    def processing_module(self) -> str:
+        return f"processing_{self.model_type}"
+
+    @property
+    def modular_module(self) -> str:
+        return f"modular_{self.model_type}"
+
+    @property
     def image_processing_test_file(self) -> str:
         return f"tests/test_image_processing_{self.model_type}.py"
+
+    @property
+    def modeling_test_file(self) -> str:
+        return f"tests/test_modeling_{self.model_type}.py"
