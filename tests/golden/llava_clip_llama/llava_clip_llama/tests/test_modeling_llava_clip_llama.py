@@ -194,6 +194,12 @@ def test_save_and_load_keep_logits(model, processor, image_batch, tmp_path):
     torch.testing.assert_close(again["pixel_values"], image_batch["pixel_values"], atol=0, rtol=0)
     with torch.no_grad():
         assert torch.equal(loaded_model(**again).logits, model(**image_batch).logits)
+    pil_processor = AutoProcessor.from_pretrained(tmp_path, backend="pil")
+    assert type(pil_processor.image_processor) is LlavaClipLlamaImageProcessorPil
+    with_pil = pil_processor(**image_prompts(processor.tokenizer), padding=True, return_tensors="pt")
+    assert torch.equal(with_pil["input_ids"], image_batch["input_ids"])
+    diff = (with_pil["pixel_values"] - image_batch["pixel_values"]).abs()
+    assert diff.max() <= ATOL and diff.mean() <= MEAN_ABS_TOL
 
 
 @pytest.mark.parametrize("size", [(48, 64), (64, 48), (IMAGE_SIZE + 7, IMAGE_SIZE // 2)])
