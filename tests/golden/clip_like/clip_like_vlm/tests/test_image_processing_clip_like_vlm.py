@@ -13,6 +13,8 @@ import re
 import subprocess
 import sys
 import textwrap
+import types
+import typing
 
 import numpy as np
 import pytest
@@ -76,6 +78,7 @@ INPUT_CASES = {
         torch.from_numpy(chw(smooth_image(128, 256, seed=12))),
     ],
 }
+NON_RGB_CASES = ("pil_rgba_320x240", "pil_gray_300x200")
 PROBE_CASES = ("pil_rgb_640x480", "numpy_hwc_320x240", "batch_mixed_sizes")
 
 
@@ -113,6 +116,14 @@ def assert_outputs_match(tv_out, pil_out, context, scale=1.0):
                 np.testing.assert_array_equal(a, b, err_msg=where)
 
 
+def assert_both_fail(tv_out, pil_out, context=""):
+    """One backend failing where the other succeeds is a divergence; the exception types may differ."""
+    failed = {"torchvision": isinstance(tv_out, Exception), "pil": isinstance(pil_out, Exception)}
+    assert all(
+        failed.values()
+    ), f"{context}: only {[k for k, v in failed.items() if v]} failed: {tv_out!r} / {pil_out!r}"
+
+
 def run_both(images, **kwargs):
     """Run both backends; return (tv_output, pil_output), or the exception types if either one raises."""
     results = []
@@ -139,11 +150,22 @@ def custom_kwarg_names():
     ]
 
 
+def is_bool_annotation(annotation):
+    """`bool`, `bool | None` or `Optional[bool]`."""
+    if annotation is bool:
+        return True
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return set(typing.get_args(annotation)) - {type(None)} == {bool}
+    return False
+
+
 def probe_value(name):
     """A non-default value of the same type for a kwarg, or None when none can be derived."""
     if name in CUSTOM_VALUES:
         return CUSTOM_VALUES[name]
     default = getattr(TorchvisionProcessor(), name, None)
+    if default is None and is_bool_annotation(TorchvisionProcessor.valid_kwargs.__annotations__.get(name)):
+        return True  # an unset yes/no option: switch it on
     if isinstance(default, bool):
         return not default
     if isinstance(default, int):
@@ -160,10 +182,12 @@ def probe_value(name):
 def flag_probes():
     defaults = TorchvisionProcessor()
     probes = {}
-    for name in TorchvisionProcessor.valid_kwargs.__annotations__:
+    for name, annotation in TorchvisionProcessor.valid_kwargs.__annotations__.items():
         value = getattr(defaults, name, None)
         if isinstance(value, bool):
             probes[f"{name}={not value}"] = {name: not value}
+        elif value is None and is_bool_annotation(annotation) and name not in ImagesKwargs.__annotations__:
+            probes[f"{name}=True"] = {name: True}
     for name in custom_kwarg_names():
         value = probe_value(name)
         if value is not None and not isinstance(value, bool):
@@ -199,6 +223,11 @@ def test_default_configs_match():
 @pytest.mark.parametrize("case", sorted(INPUT_CASES))
 def test_outputs_match(case):
     tv_out, pil_out = run_both(INPUT_CASES[case]())
+    if case in NON_RGB_CASES and not TorchvisionProcessor().do_convert_rgb:
+        # Without RGB conversion a processor may reject 1- or 4-channel images; then both backends must.
+        if isinstance(tv_out, Exception) or isinstance(pil_out, Exception):
+            assert_both_fail(tv_out, pil_out)
+            return
     for out in (tv_out, pil_out):
         if isinstance(out, Exception):
             raise out
@@ -215,18 +244,23 @@ def test_stacked_tensors_match():
 
 @pytest.mark.parametrize("probe", sorted(FLAG_PROBES))
 def test_non_default_kwargs_match(probe):
-    """Each flag flipped and each custom kwarg at another value: both backends succeed alike or fail alike."""
+    """Each flag flipped and each custom kwarg at another value: both backends succeed alike or both fail."""
     for case in PROBE_CASES:
         tv_out, pil_out = run_both(INPUT_CASES[case](), **FLAG_PROBES[probe])
         if isinstance(tv_out, Exception) or isinstance(pil_out, Exception):
-            assert type(tv_out) is type(pil_out), f"{case}: torchvision -> {tv_out!r}, pil -> {pil_out!r}"
+            assert_both_fail(tv_out, pil_out, case)
             continue
         # Without rescaling, one rounding level of a resizer is 1/rescale_factor times larger in the output.
         scale = 1.0 if FLAG_PROBES[probe].get("do_rescale", True) else 1 / TorchvisionProcessor().rescale_factor
         assert_outputs_match(tv_out, pil_out, f"{probe} on {case}", scale=scale)
 
 
-@pytest.mark.parametrize("name", custom_kwarg_names())
+def probed_custom_kwargs():
+    """Custom kwargs with a probe value (a kwarg whose default is None and type unknown has none)."""
+    return {name: value for name in custom_kwarg_names() if (value := probe_value(name)) is not None}
+
+
+@pytest.mark.parametrize("name", sorted(probed_custom_kwargs()))
 def test_custom_kwarg_accepted_by_constructor(name):
     value = probe_value(name)
     tv, pil = TorchvisionProcessor(**{name: value}), PilProcessor(**{name: value})
@@ -246,7 +280,7 @@ AutoImageProcessor.register(
 @pytest.mark.parametrize("source,target", [("torchvision", "pil"), ("pil", "torchvision")])
 def test_save_with_one_backend_load_with_the_other(tmp_path, source, target):
     classes = {"torchvision": TorchvisionProcessor, "pil": PilProcessor}
-    overrides = {name: probe_value(name) for name in custom_kwarg_names() if probe_value(name) is not None}
+    overrides = probed_custom_kwargs()
     saved = classes[source](**overrides)
     saved.save_pretrained(tmp_path)
     loaded = AutoImageProcessor.from_pretrained(tmp_path, backend=target)
