@@ -3,7 +3,7 @@
 number of features the model produces for that image."""
 
 from transformers.image_utils import get_image_size, to_numpy_array
-from transformers.processing_utils import ProcessorMixin
+from transformers.processing_utils import MultiModalData, ProcessorMixin
 
 # The spec's chat template (None: the processor has none unless one is passed or saved with it).
 CHAT_TEMPLATE = None
@@ -58,6 +58,20 @@ class LlavaClipLlamaProcessor(ProcessorMixin):
     def replace_image_token(self, image_inputs: dict, image_idx: int, **kwargs) -> str:
         height, width = get_image_size(to_numpy_array(image_inputs["pixel_values"][image_idx]))
         return self.image_token * self.num_image_tokens(height, width)
+
+    def _get_num_multimodal_tokens(self, image_sizes=None, **kwargs) -> MultiModalData:
+        """Placeholder tokens per image for images of the given (height, width) sizes, without processing them.
+
+        Every image is resized (and cropped) to the same size, so the count does not depend on the input size.
+        """
+        vision_data = {}
+        if image_sizes is not None:
+            image_processor = self.image_processor
+            size = image_processor.crop_size if image_processor.do_center_crop else image_processor.size
+            num_image_tokens = self.num_image_tokens(size["height"], size["width"])
+            vision_data["num_image_tokens"] = [num_image_tokens] * len(image_sizes)
+            vision_data["num_image_patches"] = [1] * len(image_sizes)
+        return MultiModalData(**vision_data)
 
 
 __all__ = ["LlavaClipLlamaProcessor"]

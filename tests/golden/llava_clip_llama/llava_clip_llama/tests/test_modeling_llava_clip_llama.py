@@ -142,6 +142,11 @@ def test_processor_expands_each_image_token_to_the_feature_count(image_batch):
     assert tuple(image_batch["pixel_values"].shape) == (2, 3, IMAGE_SIZE, IMAGE_SIZE)
 
 
+def test_processor_predicts_the_token_count_without_processing(processor):
+    counts = processor._get_num_multimodal_tokens(image_sizes=[(48, 64), (IMAGE_SIZE * 2, 17)])
+    assert counts.num_image_tokens == [NUM_IMAGE_FEATURES, NUM_IMAGE_FEATURES]
+
+
 def test_model_gives_one_feature_per_image_token(model, image_batch):
     with torch.no_grad():
         features = model.get_image_features(pixel_values=image_batch["pixel_values"]).pooler_output
