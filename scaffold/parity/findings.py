@@ -4,18 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from scaffold.errors import Location
+
 ERROR = "error"
 WARNING = "warning"
-
-
-@dataclass(frozen=True)
-class Related:
-    path: str
-    line: int
-    col: int
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.col}"
 
 
 @dataclass(frozen=True)
@@ -26,7 +18,7 @@ class Finding:
     code: str
     severity: str  # "error" | "warning"
     message: str
-    related: Related | None = None
+    related: Location | None = None  # the other backend's place
 
     @property
     def location(self) -> str:
@@ -81,6 +73,6 @@ def make(path: str, pos, code: str, message: str, related=None) -> Finding:
     rel = None
     if related is not None:
         rpath, rpos = related
-        rel = Related(rpath, rpos[0], rpos[1])
+        rel = Location(rpath, rpos[0], rpos[1])
         message = f"{message} (see {rel})"
     return Finding(path=path, line=pos[0], col=pos[1], code=code, severity=severity, message=message, related=rel)
