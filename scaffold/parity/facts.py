@@ -1,16 +1,23 @@
 """Extract the facts the parity rules need from one image-processing module, with libcst.
 
-Everything produced here is plain picklable data (so it can be cached and sent across processes). Positions
-are computed without libcst's MetadataWrapper/PositionProvider (which deep-copies the tree and records a position
-for every node): a single code-generation pass with a small ``CodegenState`` subclass records the token index at
-which the few nodes we may report start, and those indices are turned into ``line:col`` afterwards. The same pass
-collects which kwargs each method reads, so method bodies are walked exactly once.
+Everything produced here is plain picklable data (so it can be cached and sent across processes).
+
+The file is parsed once by ``ast`` (C parser, fast): method bodies are analysed on that tree, and libcst parses a
+*skeleton* of the file in which function bodies are blanked out (same line numbering), because libcst builds a
+Python object for every token and most of a module is method bodies. libcst provides the values, normalised
+annotations and source snippets; the ``line:col`` of the nodes we may report is taken from the matching ``ast``
+node (the two trees are walked in step, statement by statement; every position is checked against the source
+text). Should the trees ever disagree, or ``ast`` be unavailable, positions come from a libcst code-generation pass
+instead: a small ``CodegenState`` subclass records the token index at which the reportable nodes start (this pass
+also collects the body facts when there is no ``ast`` tree).
 """
 
 from __future__ import annotations
 
 import ast
+import gc
 import inspect
+import re
 from bisect import bisect_right
 from itertools import accumulate
 
@@ -145,19 +152,134 @@ def _docstring(body: cst.BaseSuite) -> str | None:
     return None
 
 
+class _NoAst(Exception):
+    """The ast tree does not line up with the libcst one (or a position fails its check): use code generation."""
+
+
+# libcst statement type -> the ast statement type(s) it corresponds to (checked while walking the trees in step)
+_AST_OF: dict[type, type | tuple[type, ...]] = {
+    cst.Import: ast.Import,
+    cst.ImportFrom: ast.ImportFrom,
+    cst.Assign: ast.Assign,
+    cst.AnnAssign: ast.AnnAssign,
+    cst.AugAssign: ast.AugAssign,
+    cst.Expr: ast.Expr,
+    cst.Pass: ast.Pass,
+    cst.ClassDef: ast.ClassDef,
+    cst.FunctionDef: (ast.FunctionDef, ast.AsyncFunctionDef),
+    cst.If: ast.If,
+    cst.Try: ast.Try,
+    cst.With: (ast.With, ast.AsyncWith),
+    cst.For: (ast.For, ast.AsyncFor),
+    cst.While: ast.While,
+}
+_BLANKS = " \t\f"
+
+
 class _Extractor:
-    def __init__(self, path: str, module: cst.Module, body_info: dict | None = None):
+    """Walks the libcst tree; with ``tree`` (the ``ast`` tree of the same source) positions come from ``ast``."""
+
+    def __init__(
+        self,
+        path: str,
+        module: cst.Module,
+        body_info: dict | None = None,
+        tree: ast.Module | None = None,
+        text_lines: list[str] | None = None,
+    ):
         self.body_info = body_info
         self.path = path
         self.module = module
+        self.tree = tree
+        self.text_lines = text_lines  # the source split on "\n": what line:col count in
         self.facts = FileFacts(path=path)
-        self.targets: dict[int, tuple] = {}  # id(node) -> setter(pos)
-        self.pending_funcs: list[tuple[cst.FunctionDef, MethodFacts]] = []
+        self.targets: dict[int, tuple] = {}  # id(node) -> setter(pos), code-generation positions only
+        self.pending_funcs: list[tuple[cst.FunctionDef, MethodFacts, str]] = []
         self.nodes_keepalive: list[cst.CSTNode] = []
 
     def want(self, node: cst.CSTNode, setter) -> None:
         self.targets.setdefault(id(node), []).append(setter)
         self.nodes_keepalive.append(node)
+
+    def place(self, node: cst.CSTNode, setter, locate) -> None:
+        """Give ``node``'s position to ``setter``: ``locate()`` (from ast) now, or after code generation."""
+        if self.tree is None:
+            self.want(node, setter)
+        else:
+            setter(locate())
+
+    # -- positions from ast -------------------------------------------------------------------------------------
+    def _at(self, lineno: int, byte_col: int, expect: str) -> Pos:
+        """1-based (line, character column) of an ast position, checked to be where the text ``expect`` starts."""
+        try:
+            line = self.text_lines[lineno - 1]
+        except (IndexError, TypeError):
+            raise _NoAst from None
+        col = byte_col if line.isascii() else _char_col(line, byte_col) - 1
+        if not expect or not line.startswith(expect, col):
+            raise _NoAst
+        return (lineno, col + 1)
+
+    def _after_keywords(self, anode, keywords: tuple[str, ...], name: str) -> Pos:
+        """Position of the name of a class/def: ast gives the keyword's; the name follows on the same line."""
+        lineno, col = self._at(anode.lineno, anode.col_offset, keywords[0])
+        line = self.text_lines[lineno - 1]
+        i = col - 1
+        for kw in keywords:
+            if not line.startswith(kw, i):
+                raise _NoAst
+            i += len(kw)
+            j = i
+            while j < len(line) and line[j] in _BLANKS:
+                j += 1
+            if j == i:
+                raise _NoAst  # e.g. a line continuation between keyword and name
+            i = j
+        if not line.startswith(name, i):
+            raise _NoAst
+        return (lineno, i + 1)
+
+    def _name_at(self, node: cst.Name, anode) -> Pos:
+        # code generation places a parenthesised name at its "(": leave those to it
+        if node.lpar or type(anode) is not ast.Name or anode.id != node.value:
+            raise _NoAst
+        return self._at(anode.lineno, anode.col_offset, node.value)
+
+    def _zip(self, body, abody, strict: bool = True):
+        """(statement, ast partner) for a block: a list of ast statements for a simple line, else one statement.
+
+        Without a tree the partners are None. ``strict=False`` is for function bodies, which the skeleton blanks
+        (libcst sees a placeholder, ast the real statements): partners are then only used for imports, whose type
+        is checked.
+        """
+        if abody is None:
+            for stmt in body:
+                yield stmt, None
+            return
+        i, n = 0, len(abody)
+        for stmt in body:
+            if type(stmt) is cst.SimpleStatementLine:
+                k = len(stmt.body)
+                part = abody[i : i + k]
+                if len(part) != k:
+                    raise _NoAst
+                for small, asmall in zip(stmt.body, part, strict=True):
+                    expected = _AST_OF.get(type(small))
+                    if expected is not None and not isinstance(asmall, expected):
+                        if strict or isinstance(small, (cst.Import, cst.ImportFrom)):
+                            raise _NoAst
+                i += k
+            else:
+                if i >= n:
+                    raise _NoAst
+                part = abody[i]
+                expected = _AST_OF.get(type(stmt))
+                if strict and expected is not None and not isinstance(part, expected):
+                    raise _NoAst
+                i += 1
+            yield stmt, part
+        if strict and i != n:
+            raise _NoAst
 
     # -- module level -------------------------------------------------------------------------------------------
     def run(self) -> FileFacts:
@@ -172,67 +294,83 @@ class _Extractor:
                             value = canon_value(small.value, self.facts.constants)
                             if not (isinstance(value, tuple) and value and value[0] == "expr"):
                                 self.facts.constants[target.value] = value
-        self._statements(body, guarded=False)
-        self._positions()
+        self._statements(body, guarded=False, abody=self.tree.body if self.tree is not None else None)
+        if self.tree is None:
+            self._positions()
+        else:
+            self._body_facts()
         return self.facts
 
-    def _statements(self, body, guarded: bool) -> None:
-        for stmt in body:
+    def _statements(self, body, guarded: bool, abody) -> None:
+        for stmt, astmt in self._zip(body, abody):
             if isinstance(stmt, cst.SimpleStatementLine):
-                for small in stmt.body:
+                for j, small in enumerate(stmt.body):
+                    asmall = astmt[j] if astmt is not None else None
                     if isinstance(small, (cst.Import, cst.ImportFrom)):
-                        self._import(small, guarded)
+                        self._import(small, guarded, asmall)
                     elif not guarded and isinstance(small, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
-                        self._module_assign(small)
+                        self._module_assign(small, asmall)
             elif isinstance(stmt, cst.ClassDef):
                 if stmt.name.value not in self.facts.classes:
-                    self._class(stmt)
-                self._nested_imports(stmt.body)
+                    self._class(stmt, astmt)
+                self._nested_imports(stmt.body, astmt.body if astmt is not None else None, strict=True)
             elif isinstance(stmt, cst.FunctionDef):
-                self._nested_imports(stmt.body)
+                self._nested_imports(stmt.body, astmt.body if astmt is not None else None, strict=False)
             elif isinstance(stmt, (cst.If, cst.Try, cst.With, cst.For, cst.While)):
-                for block in _blocks_of(stmt):
-                    self._statements(block, guarded=True)
+                for block, ablock in _blocks_of(stmt, astmt):
+                    self._statements(block, True, ablock)
 
-    def _nested_imports(self, suite) -> None:
+    def _nested_imports(self, suite, abody, strict: bool) -> None:
         # imports inside functions/classes are guarded (they only run when called); record them for completeness
         if not isinstance(suite, cst.IndentedBlock):
             return
-        for stmt in suite.body:
+        for stmt, astmt in self._zip(suite.body, abody, strict):
             if isinstance(stmt, cst.SimpleStatementLine):
-                for small in stmt.body:
+                for j, small in enumerate(stmt.body):
                     if isinstance(small, (cst.Import, cst.ImportFrom)):
-                        self._import(small, guarded=True)
+                        self._import(small, True, astmt[j] if astmt is not None else None)
 
-    def _import(self, node, guarded: bool) -> None:
+    def _import(self, node, guarded: bool, anode) -> None:
         if isinstance(node, cst.Import):
             names = []
             facts = ImportFacts(module="", level=0, names=names, is_from=False, guarded=guarded, pos=(0, 0))
-            for alias in node.names:
-                name = code_of(alias.name)
-                asname = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
-                entry = [name, asname, (0, 0)]
-                names.append(entry)
-                self.want(alias.name, lambda p, e=entry: e.__setitem__(2, p))
-            self.want(node, lambda p, f=facts: setattr(f, "pos", p))
+            aliases = node.names
+            keyword = "import"
         else:
             level = len(node.relative)
             module = code_of(node.module) if node.module is not None else ""
             names = []
             facts = ImportFacts(module=module, level=level, names=names, is_from=True, guarded=guarded, pos=(0, 0))
-            if not isinstance(node.names, cst.ImportStar):
-                for alias in node.names:
-                    name = code_of(alias.name)
-                    asname = (
-                        alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
-                    )
-                    entry = [name, asname, (0, 0)]
-                    names.append(entry)
-                    self.want(alias.name, lambda p, e=entry: e.__setitem__(2, p))
-            self.want(node, lambda p, f=facts: setattr(f, "pos", p))
+            aliases = () if isinstance(node.names, cst.ImportStar) else node.names
+            keyword = "from"
+        anames = None
+        if anode is not None:
+            anames = anode.names
+            if len(anames) != len(aliases) and aliases:
+                raise _NoAst
+        for k, alias in enumerate(aliases):
+            name = code_of(alias.name)
+            asname = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
+            entry = [name, asname, (0, 0)]
+            names.append(entry)
+            self.place(
+                alias.name,
+                lambda p, e=entry: e.__setitem__(2, p),
+                lambda a=(anames[k] if anames is not None else None), n=name: self._alias_at(a, n),
+            )
+        self.place(
+            node,
+            lambda p, f=facts: setattr(f, "pos", p),
+            lambda: self._at(anode.lineno, anode.col_offset, keyword),
+        )
         self.facts.imports.append(facts)
 
-    def _module_assign(self, node) -> None:
+    def _alias_at(self, anode: ast.alias, name: str) -> Pos:
+        if anode.name != name:
+            raise _NoAst
+        return self._at(anode.lineno, anode.col_offset, name.split(".", 1)[0])
+
+    def _module_assign(self, node, anode) -> None:
         if isinstance(node, cst.Assign):
             targets = [t.target for t in node.targets]
             value = node.value
@@ -249,7 +387,12 @@ class _Extractor:
                 return
         if value is None:
             return
-        for target in targets:
+        atargets = None
+        if anode is not None:
+            atargets = anode.targets if isinstance(anode, ast.Assign) else [anode.target]
+            if len(atargets) != len(targets):
+                raise _NoAst
+        for k, target in enumerate(targets):
             if isinstance(target, cst.Name) and target.value == "__all__":
                 names = []
                 if isinstance(value, (cst.List, cst.Tuple)):
@@ -262,10 +405,14 @@ class _Extractor:
                     self.facts.all_names.extend(names)
                 else:
                     self.facts.all_names = names
-                    self.want(target, lambda p: setattr(self.facts, "all_pos", p))
+                    self.place(
+                        target,
+                        lambda p: setattr(self.facts, "all_pos", p),
+                        lambda t=target, k=k: self._name_at(t, atargets[k]),
+                    )
 
     # -- classes ------------------------------------------------------------------------------------------------
-    def _class(self, node: cst.ClassDef) -> None:
+    def _class(self, node: cst.ClassDef, anode) -> None:
         bases = []
         for arg in node.bases:
             bases.append(dotted(arg.value) or code_of(arg.value))
@@ -290,22 +437,31 @@ class _Extractor:
             docstring=_docstring(node.body),
             marker=marker,
         )
-        self.want(node.name, lambda p, c=cls: setattr(c, "pos", p))
+        self.place(
+            node.name,
+            lambda p, c=cls: setattr(c, "pos", p),
+            lambda: self._after_keywords(anode, ("class",), cls.name),
+        )
         self.facts.classes[cls.name] = cls
         if not isinstance(node.body, cst.IndentedBlock):
             return
-        self._class_body(cls, node.body.body)
+        self._class_body(cls, node.body.body, anode.body if anode is not None else None)
 
-    def _class_body(self, cls: ClassFacts, body) -> None:
+    def _class_body(self, cls: ClassFacts, body, abody) -> None:
         consts = self.facts.constants
-        for stmt in body:
+        for stmt, astmt in self._zip(body, abody):
             if isinstance(stmt, cst.SimpleStatementLine):
-                for small in stmt.body:
+                for j, small in enumerate(stmt.body):
+                    asmall = astmt[j] if astmt is not None else None
                     if isinstance(small, cst.Assign):
-                        for t in small.targets:
+                        if asmall is not None and len(asmall.targets) != len(small.targets):
+                            raise _NoAst
+                        for k, t in enumerate(small.targets):
                             if isinstance(t.target, cst.Name):
-                                self._attr(cls, t.target, small.value, consts)
+                                atarget = asmall.targets[k] if asmall is not None else None
+                                self._attr(cls, t.target, small.value, consts, atarget)
                     elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                        atarget = asmall.target if asmall is not None else None
                         if small.value is None:
                             fld = FieldFacts(
                                 name=small.target.value,
@@ -313,25 +469,36 @@ class _Extractor:
                                 annotation=normalize_annotation(small.annotation.annotation),
                             )
                             cls.fields[fld.name] = fld
-                            self.want(small.target, lambda p, f=fld: setattr(f, "pos", p))
+                            self.place(
+                                small.target,
+                                lambda p, f=fld: setattr(f, "pos", p),
+                                lambda t=small.target, a=atarget: self._name_at(t, a),
+                            )
                         else:
-                            self._attr(cls, small.target, small.value, consts)
+                            self._attr(cls, small.target, small.value, consts, atarget)
             elif isinstance(stmt, cst.FunctionDef):
-                self._method(cls, stmt)
+                self._method(cls, stmt, astmt)
             elif isinstance(stmt, cst.If):
                 # e.g. attributes defined conditionally; take both branches, first definition wins
-                for block in _blocks_of(stmt):
-                    self._class_body(cls, block)
+                for block, ablock in _blocks_of(stmt, astmt):
+                    self._class_body(cls, block, ablock)
 
-    def _attr(self, cls: ClassFacts, target: cst.Name, value: cst.BaseExpression, consts) -> None:
+    def _attr(self, cls: ClassFacts, target: cst.Name, value: cst.BaseExpression, consts, atarget) -> None:
         attr = AttrFacts(name=target.value, pos=(0, 0), value=canon_value(value, consts), value_src=code_of(value))
         cls.attrs[attr.name] = attr  # last assignment wins, like Python
-        self.want(target, lambda p, a=attr: setattr(a, "pos", p))
+        self.place(target, lambda p, a=attr: setattr(a, "pos", p), lambda: self._name_at(target, atarget))
 
-    def _method(self, cls: ClassFacts, node: cst.FunctionDef) -> None:
+    def _method(self, cls: ClassFacts, node: cst.FunctionDef, anode) -> None:
         decorators = tuple(dotted(d.decorator) or code_of(d.decorator) for d in node.decorators)
         params: list[ParamFacts] = []
         unpack: list[str] = []
+        aargs = None
+        if anode is not None:
+            a = anode.args
+            aargs = {x.arg: x for x in (*a.posonlyargs, *a.args, *a.kwonlyargs)}
+            for x in (a.vararg, a.kwarg):
+                if x is not None:
+                    aargs[x.arg] = x
         p = node.params
         groups = [
             ("posonly", p.posonly_params),
@@ -339,22 +506,27 @@ class _Extractor:
         ]
         for kind, items in groups:
             for param in items:
-                params.append(self._param(param, kind, unpack))
+                params.append(self._param(param, kind, unpack, aargs))
         if isinstance(p.star_arg, cst.Param):
-            params.append(self._param(p.star_arg, "vararg", unpack))
+            params.append(self._param(p.star_arg, "vararg", unpack, aargs))
         for param in p.kwonly_params:
-            params.append(self._param(param, "kwonly", unpack))
+            params.append(self._param(param, "kwonly", unpack, aargs))
         if p.star_kwarg is not None:
-            params.append(self._param(p.star_kwarg, "varkw", unpack))
+            params.append(self._param(p.star_kwarg, "varkw", unpack, aargs))
         method = MethodFacts(
             name=node.name.value, pos=(0, 0), params=params, decorators=decorators, unpack=tuple(unpack)
         )
         if method.name not in cls.methods or "setter" not in "".join(decorators):
             cls.methods.setdefault(method.name, method)
-        self.want(node.name, lambda pos, m=method: setattr(m, "pos", pos))
+        keywords = ("async", "def") if node.asynchronous is not None else ("def",)
+        self.place(
+            node.name,
+            lambda pos, m=method: setattr(m, "pos", pos),
+            lambda: self._after_keywords(anode, keywords, method.name),
+        )
         self.pending_funcs.append((node, method, cls.name))
 
-    def _param(self, param: cst.Param, kind: str, unpack: list[str]) -> ParamFacts:
+    def _param(self, param: cst.Param, kind: str, unpack: list[str], aargs) -> ParamFacts:
         annotation = None
         if param.annotation is not None:
             ann = param.annotation.annotation
@@ -377,10 +549,27 @@ class _Extractor:
         facts = ParamFacts(
             name=param.name.value, kind=kind, default=default, default_src=default_src, annotation=annotation
         )
-        self.want(param.name, lambda pos, f=facts: setattr(f, "pos", pos))
+        self.place(param.name, lambda pos, f=facts: setattr(f, "pos", pos), lambda: self._param_at(param, aargs))
         return facts
 
-    # -- positions ----------------------------------------------------------------------------------------------
+    def _param_at(self, param: cst.Param, aargs: dict) -> Pos:
+        name = param.name.value
+        arg = aargs.get(name)
+        if arg is None or param.name.lpar:
+            raise _NoAst
+        return self._at(arg.lineno, arg.col_offset, name)
+
+    # -- body facts ---------------------------------------------------------------------------------------------
+    def _body_facts(self) -> None:
+        """Method body facts from the ast analysis, keyed like ``_skeleton`` keys them."""
+        if self.body_info is None:
+            return
+        for _node, method, cls_name in self.pending_funcs:
+            info = self.body_info.get((cls_name, method.name, method.pos[0]))
+            if info is not None:
+                method.reads, method.super_calls, method.used_params = info
+
+    # -- positions by code generation ---------------------------------------------------------------------------
     def _positions(self) -> None:
         module = self.module
         state = _TrackingState(module.default_indent, module.default_newline, set(self.targets))
@@ -410,12 +599,10 @@ class _Extractor:
             pos = to_pos(idx)
             for setter in setters:
                 setter(pos)
-        for node, method, cls_name in self.pending_funcs:
-            if self.body_info is not None:
-                info = self.body_info.get((cls_name, method.name, method.pos[0]))
-                if info is not None:
-                    method.reads, method.super_calls, method.used_params = info
-                continue
+        if self.body_info is not None:
+            self._body_facts()
+            return
+        for node, method, _cls_name in self.pending_funcs:
             reads = state.reads.get(id(node), {})
             method.reads = {name: to_pos(idx) for name, idx in reads.items()}
             method.super_calls = tuple(dict.fromkeys(state.supers.get(id(node), ())))
@@ -424,23 +611,40 @@ class _Extractor:
             method.used_params = tuple(name for name, n in uses.items() if n > 1)
 
 
-def _blocks_of(stmt) -> list:
+def _blocks_of(stmt, astmt=None) -> list:
+    """The blocks of a compound statement that the extractor looks into: (statements, ast statements or None)."""
+    has_ast = astmt is not None
     blocks = []
     if isinstance(stmt, cst.If):
-        blocks.append(stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else [])
+        if isinstance(stmt.body, cst.IndentedBlock):
+            blocks.append((stmt.body.body, astmt.body if has_ast else None))
+        else:
+            blocks.append(([], [] if has_ast else None))
         orelse = stmt.orelse
         if isinstance(orelse, cst.If):
-            blocks.extend(_blocks_of(orelse))
+            anext = None
+            if has_ast:
+                if len(astmt.orelse) != 1 or type(astmt.orelse[0]) is not ast.If:
+                    raise _NoAst
+                anext = astmt.orelse[0]
+            blocks.extend(_blocks_of(orelse, anext))
         elif isinstance(orelse, cst.Else) and isinstance(orelse.body, cst.IndentedBlock):
-            blocks.append(orelse.body.body)
+            blocks.append((orelse.body.body, astmt.orelse if has_ast else None))
     elif isinstance(stmt, cst.Try):
-        for suite in [stmt.body, *(h.body for h in stmt.handlers), getattr(stmt.orelse, "body", None)]:
+        if has_ast and len(astmt.handlers) != len(stmt.handlers):
+            raise _NoAst
+        suites = [
+            (stmt.body, astmt.body if has_ast else None),
+            *((h.body, astmt.handlers[k].body if has_ast else None) for k, h in enumerate(stmt.handlers)),
+            (getattr(stmt.orelse, "body", None), astmt.orelse if has_ast else None),
+        ]
+        for suite, asuite in suites:
             if isinstance(suite, cst.IndentedBlock):
-                blocks.append(suite.body)
+                blocks.append((suite.body, asuite))
     else:
         body = getattr(stmt, "body", None)
         if isinstance(body, cst.IndentedBlock):
-            blocks.append(body.body)
+            blocks.append((body.body, astmt.body if has_ast else None))
     return blocks
 
 
@@ -496,11 +700,13 @@ def _analyse_body(fn: ast.FunctionDef, lines: list[str]):
 
 
 def _skeleton(source: str):
-    """The source with function bodies blanked out (same line numbering), plus what the method bodies read.
+    """The source with function bodies blanked out (same line numbering), what the method bodies read, the tree.
 
     libcst is thorough but slow to build a tree; most of an image-processing module is method bodies, of which the
-    rules only need a few facts. Those come from ``ast`` (C parser); libcst parses the remaining skeleton.
-    Returns None when the blanking cannot be done safely, so the caller parses the original.
+    rules only need a few facts. Those come from ``ast`` (C parser); libcst parses the remaining skeleton. A blanked
+    body becomes one string literal holding the body's line breaks: libcst then builds one node for it rather than
+    several per blank line, and line numbers stay those of the source.
+    Raises what ``ast.parse`` raises, so the caller parses the original.
     """
     tree = ast.parse(source)
     lines = source.splitlines(keepends=True)
@@ -543,11 +749,19 @@ def _skeleton(source: str):
     for start, end in blank:
         first = lines[start - 1]
         indent = first[: len(first) - len(first.lstrip())]
-        ending = "\r\n" if first.endswith("\r\n") else "\n"
-        lines[start - 1] = f"{indent}pass{ending}"
+        endings = ["\r\n" if lines[i].endswith("\r\n") else "\n" for i in range(start - 1, end)]
+        if start == end:
+            lines[start - 1] = f"{indent}pass{endings[0]}"
+            continue
+        lines[start - 1] = f'{indent}"""{"".join(endings[:-1])}"""{endings[-1]}'
         for i in range(start, end):
-            lines[i] = "\r\n" if lines[i].endswith("\r\n") else "\n"
-    return "".join(lines), info
+            lines[i] = ""
+    return "".join(lines), info, tree
+
+
+# line breaks other than "\n" and "\r\n" that str.splitlines or the tokenizer honour: ast line numbers or the
+# skeleton's lines could then differ from the "\n"-counted lines libcst positions use
+_ODD_BREAKS = re.compile("[\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 def extract(path: str, source: str, fast: bool = True) -> FileFacts:
@@ -557,12 +771,26 @@ def extract(path: str, source: str, fast: bool = True) -> FileFacts:
     ``ast`` cannot parse the file) parses the whole file with libcst and analyses bodies during code generation.
     The structural facts are identical; body facts differ slightly (the fallback counts a parameter as used when
     its name appears as an attribute or keyword name too).
+
+    The cyclic garbage collector is paused meanwhile: parsing allocates hundreds of thousands of (acyclic) nodes,
+    and the collections this triggers, each scanning every live node, cost about as much as the parse itself.
     """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _extract(path, source, fast)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _extract(path: str, source: str, fast: bool) -> FileFacts:
     body_info = None
+    tree = None
     text = source
     if fast:
         try:
-            text, body_info = _skeleton(source)
+            text, body_info, tree = _skeleton(source)
         except (SyntaxError, ValueError, RecursionError):
             text, body_info = source, None  # let libcst report the error (or parse what ast cannot)
     try:
@@ -572,5 +800,11 @@ def extract(path: str, source: str, fast: bool = True) -> FileFacts:
         return facts
     except Exception as exc:  # noqa: BLE001 - libcst can raise other errors on odd input; a finding, not a crash
         return FileFacts(path=path, parse_error=(1, 1, f"{type(exc).__name__}: {exc}"))
-    facts = _Extractor(path, module, body_info).run()
-    return facts
+    if tree is not None and source.count("\r") == source.count("\r\n") and not _ODD_BREAKS.search(source):
+        try:
+            facts = _Extractor(path, module, body_info, tree, source.split("\n")).run()
+            facts.line_count = text.count("\n") + 1
+            return facts
+        except _NoAst:
+            pass  # positions by code generation below
+    return _Extractor(path, module, body_info).run()
