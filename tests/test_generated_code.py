@@ -32,8 +32,10 @@ def run_generated_tests(out: Path, *extra: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
-def test_generated_tests_pass(tmp_path, example):
+def test_generated_code_is_parity_clean_and_passes_its_tests(tmp_path, example):
     out = render_into(example, tmp_path / "out")
+    check = run_cli("check-parity", str(out), "--no-cache")
+    assert check.returncode == 0 and "All checks passed" in check.stdout, check.stdout + check.stderr
     result = run_generated_tests(out)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
     assert re.search(r"\d+ passed", result.stdout)
