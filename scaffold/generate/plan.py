@@ -216,6 +216,22 @@ def vlm_context(spec: Spec, names: Names, spec_name: str) -> dict[str, Any]:
     }
 
 
+# vLLM's own vision towers, by family: (module under vllm.model_executor.models, class).
+VLLM_VISION_CLASSES = {"clip": ("clip", "CLIPVisionModel"), "siglip": ("siglip", "SiglipVisionModel")}
+
+
+def vllm_context(vlm: dict[str, Any], names: Names) -> dict[str, Any]:
+    """What the vLLM module, its plugin module, its tests and the package metadata need, on top of the model's."""
+    module, cls = VLLM_VISION_CLASSES[vlm["vision_family"]]
+    return {
+        **vlm,
+        "vllm_vision_module": module,
+        "vllm_vision_class": cls,
+        "vllm_model_class_path": f"{names.package}.{names.vllm_module}:{names.for_conditional_generation_class}",
+        "distribution_name": names.package.replace("_", "-"),
+    }
+
+
 def plan(spec: Spec, spec_name: str) -> list[PlannedFile]:
     """Every file `new-vlm` writes for this spec, in a stable order."""
     from scaffold.testgen import parity_test_context  # local: testgen is a sibling step, not a dependency cycle
@@ -244,4 +260,12 @@ def plan(spec: Spec, spec_name: str) -> list[PlannedFile]:
             PlannedFile(f"{pkg}/{names.modular_module}.py", "modular.py.jinja", vlm),
         ]
         files.append(PlannedFile(f"{pkg}/{names.modeling_test_file}", "test_modeling.py.jinja", vlm))
+    if vlm is not None and spec.vllm:
+        vllm = vllm_context(vlm, names)
+        files += [
+            PlannedFile(f"{pkg}/{names.vllm_plugin_module}.py", "vllm_plugin.py.jinja", vllm),
+            PlannedFile(f"{pkg}/{names.vllm_module}.py", "vllm.py.jinja", vllm),
+            PlannedFile(f"{pkg}/{names.vllm_test_file}", "test_vllm.py.jinja", vllm),
+            PlannedFile("pyproject.toml", "pyproject.toml.jinja", vllm, formatted=False),
+        ]
     return files

@@ -323,6 +323,12 @@ class Spec(_Strict):
     projector: ProjectorSpec | None = None
     text: TextSpec | None = None
     processor: ProcessorSpec | None = None
+    vllm: bool = Field(
+        False,
+        description="Also generate a vLLM implementation (vllm_<model_type>.py), its plugin entry point in a "
+        "pyproject.toml and its tests. Needs the model sections. vLLM's CPU attention needs text heads of at "
+        "least 32 (hidden_size / num_attention_heads) for its engine test.",
+    )
 
     @property
     def is_vlm(self) -> bool:
@@ -389,6 +395,8 @@ def cross_field_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
         if kw.name == "pad_to_square" and ip.pad_to_square is not None:
             out.append((base + ("custom_kwargs", i, "name"), "pad_to_square is already set by image_processor.pad_to_square"))
     out.extend(vlm_problems(spec))
+    if spec.vllm and not spec.is_vlm:
+        out.append((("vllm",), f"vllm: true needs the model sections {', '.join(VLM_SECTIONS)}"))
     return out
 
 

@@ -87,3 +87,16 @@ class Names:
     @property
     def modeling_test_file(self) -> str:
         return f"tests/test_modeling_{self.model_type}.py"
+
+    # vLLM integration (spec `vllm: true`)
+    @property
+    def vllm_module(self) -> str:
+        return f"vllm_{self.model_type}"
+
+    @property
+    def vllm_plugin_module(self) -> str:
+        return f"vllm_plugin_{self.model_type}"
+
+    @property
+    def vllm_test_file(self) -> str:
+        return f"tests/test_vllm_{self.model_type}.py"

@@ -4,8 +4,12 @@
 from typing import Literal
 
 from huggingface_hub.dataclasses import strict
-from transformers import AutoConfig, PreTrainedConfig
-from transformers.configuration_utils import SubConfigSpec
+from transformers import CONFIG_MAPPING, AutoConfig, PreTrainedConfig
+
+try:
+    from transformers.configuration_utils import SubConfigSpec
+except ImportError:  # transformers < 5.20 (e.g. the one vLLM pins): sub-configs are a plain mapping there
+    SubConfigSpec = None
 
 # Defaults of the sub-configs, from the spec: `LlavaClipLlamaConfig()` builds the spec's model.
 VISION_CONFIG_DEFAULTS = {
@@ -63,12 +67,17 @@ class LlavaClipLlamaConfig(PreTrainedConfig):
 
     model_type = "llava_clip_llama"
     attribute_map = {"image_token_id": "image_token_index"}
-    sub_configs_defaults = {
-        "vision_config": SubConfigSpec(
-            config_class=AutoConfig, model_type="clip_vision_model", init_kwargs=VISION_CONFIG_DEFAULTS
-        ),
-        "text_config": SubConfigSpec(config_class=AutoConfig, model_type="llama", init_kwargs=TEXT_CONFIG_DEFAULTS),
-    }
+    if SubConfigSpec is not None:
+        sub_configs_defaults = {
+            "vision_config": SubConfigSpec(
+                config_class=AutoConfig, model_type="clip_vision_model", init_kwargs=VISION_CONFIG_DEFAULTS
+            ),
+            "text_config": SubConfigSpec(
+                config_class=AutoConfig, model_type="llama", init_kwargs=TEXT_CONFIG_DEFAULTS
+            ),
+        }
+    else:
+        sub_configs = {"vision_config": AutoConfig, "text_config": AutoConfig}
 
     vision_config: dict | PreTrainedConfig | None = None
     text_config: dict | PreTrainedConfig | None = None
@@ -82,6 +91,15 @@ class LlavaClipLlamaConfig(PreTrainedConfig):
     tie_word_embeddings: bool = False
 
     def __post_init__(self, **kwargs):
+        if SubConfigSpec is None:  # what `sub_configs_defaults` does in newer transformers
+            for key, model_type, defaults in (
+                ("vision_config", "clip_vision_model", VISION_CONFIG_DEFAULTS),
+                ("text_config", "llama", TEXT_CONFIG_DEFAULTS),
+            ):
+                value = getattr(self, key)
+                value = defaults if value is None else value
+                if isinstance(value, dict):
+                    setattr(self, key, CONFIG_MAPPING[value.get("model_type", model_type)](**value))
         super().__post_init__(**kwargs)
         # As in LlavaConfig: checkpoints may record tying on the text config only.
         if not self.tie_word_embeddings and self.text_config.tie_word_embeddings:
