@@ -8,6 +8,7 @@ from scaffold.errors import UsageError
 from scaffold.parity.cache import FactsLoader
 from scaffold.parity.discover import Pair, discover
 from scaffold.parity.findings import ERROR, Finding
+from scaffold.parity.resolve import base_class_files
 from scaffold.parity.rules import Options, check_pairs
 
 
@@ -38,7 +39,7 @@ def check_paths(
         if pair.is_lone and not options.report_lone:
             continue
         wanted.extend(p for p in (pair.torch_path, pair.pil_path) if p)
-    loader.load(wanted)
+    loader.load(wanted, follow=base_class_files)
     if loader.io_errors:
         path, err = next(iter(loader.io_errors.items()))
         raise UsageError(f"{path}: cannot read: {err}")

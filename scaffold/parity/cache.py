@@ -49,6 +49,26 @@ def _extract_one(args):
     return extract(path, source)
 
 
+def _write(target: Path, data: bytes) -> None:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    except OSError:
+        pass  # a read-only cache dir only costs speed
+
+
+def _extract_and_store(args) -> bytes:
+    """Pool task: the pickled facts, also written to the cache entry (if any) by the worker, in parallel."""
+    path, source, entry = args
+    data = pickle.dumps(_extract_one((path, source)), protocol=pickle.HIGHEST_PROTOCOL)
+    if entry is not None:
+        _write(Path(entry), data)
+    return data
+
+
 def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8")
@@ -70,66 +90,100 @@ class FactsLoader:
     def _entry(self, digest: str) -> Path:
         return self.cache_dir / tool_key() / digest[:2] / f"{digest}.pkl"
 
-    def load(self, paths) -> None:
-        """Make facts available for ``paths`` (already-loaded paths are skipped)."""
-        todo: list[tuple[str, str, str]] = []  # path, digest, source
-        for path in paths:
-            if path in self.facts or path in self.io_errors:
-                continue
-            try:
-                data = Path(path).read_bytes()
-            except OSError as exc:
-                self.io_errors[path] = exc.strerror or str(exc)
-                continue
-            digest = hashlib.sha256(data).hexdigest()
-            if self.use_cache:
-                try:
-                    with open(self._entry(digest), "rb") as fh:
-                        facts = pickle.load(fh)
-                    facts.path = path
-                    self.facts[path] = facts
-                    self.stats["hits"] += 1
-                    continue
-                except Exception:  # noqa: BLE001 - missing or unreadable entry: a miss
-                    pass
-            todo.append((path, digest, _decode(data)))
+    def load(self, paths, follow=None) -> None:
+        """Make facts available for ``paths`` (already-loaded paths are skipped).
+
+        ``follow(facts)`` may name further files the caller will probably want; when files are parsed in the
+        pool, those are loaded too (not followed further), ahead of the queue, so that a shared dependency is
+        parsed alongside the rest rather than alone afterwards.
+        """
+        todo = [item for item in map(self._probe, paths) if item is not None]
         if not todo:
             return
-        results = self._extract_all([(p, s) for p, _, s in todo])
-        for (path, digest, _), facts in zip(todo, results, strict=False):
+        if self.jobs > 1 and len(todo) >= POOL_THRESHOLD:
+            self._pool_load(todo, follow)
+            return
+        for path, digest, source in todo:
+            facts = _extract_one((path, source))
             self.facts[path] = facts
             self.stats["parsed"] += 1
             if self.use_cache:
                 self._store(digest, facts)
 
-    def _extract_all(self, items):
-        if self.jobs > 1 and len(items) >= POOL_THRESHOLD:
-            import multiprocessing as mp
-
+    def _probe(self, path: str, record_errors: bool = True):
+        """Serve ``path`` from the cache if possible; else (path, digest, source) to parse. None when done."""
+        if path in self.facts or path in self.io_errors:
+            return None
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            if record_errors:  # an unreadable prefetch is left for a later, explicit load to report
+                self.io_errors[path] = exc.strerror or str(exc)
+            return None
+        digest = hashlib.sha256(data).hexdigest()
+        if self.use_cache:
             try:
-                ctx = mp.get_context("fork")
-            except ValueError:
-                ctx = mp.get_context()
-            # biggest files first so the two workers finish together
-            order = sorted(range(len(items)), key=lambda i: -len(items[i][1]))
-            with ctx.Pool(self.jobs) as pool:
-                out = pool.map(_extract_one, [items[i] for i in order], chunksize=1)
-            results = [None] * len(items)
-            for i, facts in zip(order, out, strict=False):
-                results[i] = facts
-            return results
-        return [_extract_one(item) for item in items]
+                with open(self._entry(digest), "rb") as fh:
+                    facts = pickle.load(fh)
+                facts.path = path
+                self.facts[path] = facts
+                self.stats["hits"] += 1
+                return None
+            except Exception:  # noqa: BLE001 - missing or unreadable entry: a miss
+                pass
+        return path, digest, _decode(data)
+
+    def _pool_load(self, todo, follow) -> None:
+        import multiprocessing as mp
+        import queue
+        from collections import deque
+
+        try:
+            ctx = mp.get_context("fork")
+        except ValueError:
+            ctx = mp.get_context()
+        # biggest files first so the workers finish together; followed files jump the queue
+        pending = deque(sorted(todo, key=lambda item: -len(item[2])))
+        requested = {item[0] for item in todo}
+        seen = set(requested)
+        done: queue.SimpleQueue = queue.SimpleQueue()
+        in_flight = 0
+        with ctx.Pool(self.jobs) as pool:
+
+            def submit() -> None:
+                nonlocal in_flight
+                # keep each worker busy with one task queued behind it, no more: late additions stay near the front
+                while pending and in_flight < 2 * self.jobs:
+                    path, digest, source = pending.popleft()
+                    entry = str(self._entry(digest)) if self.use_cache else None
+                    pool.apply_async(
+                        _extract_and_store,
+                        ((path, source, entry),),
+                        callback=lambda data, p=path: done.put((p, data, None)),
+                        error_callback=lambda exc, p=path: done.put((p, None, exc)),
+                    )
+                    in_flight += 1
+
+            submit()
+            while in_flight:
+                path, data, exc = done.get()
+                in_flight -= 1
+                if exc is not None:
+                    raise exc
+                facts = pickle.loads(data)
+                self.facts[path] = facts
+                self.stats["parsed"] += 1
+                if follow is not None and path in requested:  # one level: what the requested files point to
+                    for extra in follow(facts):
+                        if extra not in seen:
+                            seen.add(extra)
+                            item = self._probe(extra, record_errors=False)
+                            if item is not None:
+                                pending.appendleft(item)
+                submit()
 
     def _store(self, digest: str, facts) -> None:
-        target = self._entry(digest)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(facts, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, target)
-        except OSError:
-            pass  # a read-only cache dir only costs speed
+        _write(self._entry(digest), pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL))
 
     def get(self, path: str):
         if path not in self.facts and path not in self.io_errors:

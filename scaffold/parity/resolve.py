@@ -118,6 +118,57 @@ class Effective:
         return entry[0] if entry else NO_DEFAULT
 
 
+def module_file(from_path: str, module: str, level: int) -> str | None:
+    """File for ``from <level dots><module> import ...`` written in ``from_path``, if it is on disk."""
+    if level:
+        base = os.path.dirname(from_path)
+        for _ in range(level - 1):
+            base = os.path.dirname(base)
+    else:
+        parts = module.split(".")
+        if parts[0] != "transformers":
+            return None
+        # find the enclosing transformers package of the importing file
+        base = os.path.dirname(os.path.abspath(from_path))
+        while base and os.path.basename(base) != "transformers":
+            parent = os.path.dirname(base)
+            if parent == base:
+                return None
+            base = parent
+        module = ".".join(parts[1:])
+    rel = module.replace(".", os.sep) if module else ""
+    candidates = [os.path.join(base, rel) + ".py", os.path.join(base, rel, "__init__.py")] if rel else []
+    for cand in candidates:
+        if os.path.isfile(cand):
+            return os.path.normpath(cand) if level else cand
+    return None
+
+
+def base_class_files(facts) -> list[str]:
+    """Other files the resolver will read for the bases of ``facts``' classes (imported, not transformers' own).
+
+    A hint for prefetching (e.g. ``processing_utils.py`` for ``ImagesKwargs``); the resolver loads what it needs
+    regardless.
+    """
+    if facts.parse_error is not None:
+        return []
+    imported = None
+    out: list[str] = []
+    for cls in facts.classes.values():
+        for base in cls.bases:
+            if base in facts.classes or base.rsplit(".", 1)[-1] in BUILTINS:
+                continue
+            if imported is None:
+                imported = facts.imported_names()
+            imp = imported.get(base)
+            if imp is None:
+                continue
+            target = module_file(facts.path, imp.module, imp.level)
+            if target is not None and target != facts.path and target not in out:
+                out.append(target)
+    return out
+
+
 class Resolver:
     def __init__(self, loader):
         self.loader = loader
@@ -125,29 +176,7 @@ class Resolver:
 
     # -- names -> classes ----------------------------------------------------------------------------------------
     def module_file(self, from_path: str, module: str, level: int) -> str | None:
-        """File for ``from <level dots><module> import ...`` written in ``from_path``, if it is on disk."""
-        if level:
-            base = os.path.dirname(from_path)
-            for _ in range(level - 1):
-                base = os.path.dirname(base)
-        else:
-            parts = module.split(".")
-            if parts[0] != "transformers":
-                return None
-            # find the enclosing transformers package of the importing file
-            base = os.path.dirname(os.path.abspath(from_path))
-            while base and os.path.basename(base) != "transformers":
-                parent = os.path.dirname(base)
-                if parent == base:
-                    return None
-                base = parent
-            module = ".".join(parts[1:])
-        rel = module.replace(".", os.sep) if module else ""
-        candidates = [os.path.join(base, rel) + ".py", os.path.join(base, rel, "__init__.py")] if rel else []
-        for cand in candidates:
-            if os.path.isfile(cand):
-                return os.path.normpath(cand) if level else cand
-        return None
+        return module_file(from_path, module, level)
 
     def lookup(self, path: str, name: str, depth: int = 0) -> ClassRef | None:
         """The class ``name`` as seen from file ``path``."""
