@@ -170,6 +170,27 @@ def test_vllm_module_imports_and_registers(vllm, checkpoint):
     assert model_config.is_multimodal_model
 
 
+def test_vllm_discovers_the_entry_point(vllm, tmp_path, monkeypatch):
+    """vLLM's plugin loader finds `register` through the entry point of pyproject.toml, as if the package were
+    installed (a minimal .dist-info of it on sys.path)."""
+    tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
+    from vllm.plugins import load_plugins_by_group
+
+    project = tomllib.loads(PYPROJECT.read_text())["project"]
+    dist_info = tmp_path / f"{project['name'].replace('-', '_')}-{project['version']}.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {project['name']}\nVersion: {project['version']}\n"
+    )
+    plugins = project["entry-points"]["vllm.general_plugins"]
+    lines = [f"{name} = {value}" for name, value in plugins.items()]
+    (dist_info / "entry_points.txt").write_text("[vllm.general_plugins]\n" + "\n".join(lines) + "\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delenv("VLLM_PLUGINS", raising=False)
+    loaded = load_plugins_by_group("vllm.general_plugins")
+    assert [loaded[name] for name in plugins] == [register]
+
+
 def test_vllm_processor_matches_the_transformers_processor(vllm, checkpoint):
     from transformers import AutoProcessor
     from vllm.multimodal import MULTIMODAL_REGISTRY
