@@ -40,7 +40,12 @@ from scaffold.parity.values import canon_value, normalize_annotation
 _EMPTY_MODULE = cst.Module(body=[])
 
 
+_LEAF_TOKENS = (cst.Name, cst.SimpleString, cst.Integer, cst.Float)
+
+
 def code_of(node: cst.CSTNode) -> str:
+    if type(node) in _LEAF_TOKENS and not node.lpar and not node.rpar:
+        return node.value  # what code generation would emit, without running it
     return _EMPTY_MODULE.code_for_node(node)
 
 
@@ -652,6 +657,11 @@ def _char_col(line: str, byte_col: int) -> int:
     return len(line.encode("utf-8")[:byte_col].decode("utf-8", errors="replace")) + 1
 
 
+# fields that never hold nodes we look at (names, flags, expression contexts, operators)
+_LEAF_FIELDS = frozenset({"ctx", "op", "id", "attr", "arg", "name", "kind", "type_comment", "level", "conversion"})
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def _analyse_body(fn: ast.FunctionDef, lines: list[str]):
     """What a method body reads (self.<x>, kwargs["x"], kwargs.get("x")), its super() calls, and used params."""
     a = fn.args
@@ -665,36 +675,62 @@ def _analyse_body(fn: ast.FunctionDef, lines: list[str]):
         if name not in reads or pos < reads[name]:
             reads[name] = pos  # earliest occurrence (ast.walk is breadth-first); column converted below
 
+    AST, Name, Attribute, Subscript, Call, Constant = (
+        ast.AST,
+        ast.Name,
+        ast.Attribute,
+        ast.Subscript,
+        ast.Call,
+        ast.Constant,
+    )
     for stmt in fn.body:
-        for node in ast.walk(stmt):
+        # breadth-first, children in field order: the order ast.walk visits (super() calls keep that order), but
+        # without its generators and without descending into leaf fields
+        todo = [stmt]
+        i = 0
+        while i < len(todo):
+            node = todo[i]
+            i += 1
             t = type(node)
-            if t is ast.Name:
+            if t is Name:
                 if node.id in params:
                     used.add(node.id)
-            elif t is ast.Attribute:
+                continue  # children: ctx only
+            if t is Attribute:
                 value = node.value
-                if type(value) is ast.Name and value.id == "self":
+                if type(value) is Name and value.id == "self":
                     read(node.attr, node)
-            elif t is ast.Subscript:
+            elif t is Subscript:
                 value, key = node.value, node.slice
                 if (
-                    type(value) is ast.Name
+                    type(value) is Name
                     and value.id.endswith("kwargs")
-                    and type(key) is ast.Constant
+                    and type(key) is Constant
                     and isinstance(key.value, str)
                     and key.value.isidentifier()
                 ):
                     read(key.value, node)
-            elif t is ast.Call:
+            elif t is Call:
                 func = node.func
-                if type(func) is ast.Attribute:
+                if type(func) is Attribute:
                     recv = func.value
-                    if type(recv) is ast.Name and recv.id.endswith("kwargs") and func.attr in _KW_METHODS:
-                        if node.args and type(node.args[0]) is ast.Constant and isinstance(node.args[0].value, str):
+                    if type(recv) is Name and recv.id.endswith("kwargs") and func.attr in _KW_METHODS:
+                        if node.args and type(node.args[0]) is Constant and isinstance(node.args[0].value, str):
                             if node.args[0].value.isidentifier():
                                 read(node.args[0].value, node)
-                    elif type(recv) is ast.Call and type(recv.func) is ast.Name and recv.func.id == "super":
+                    elif type(recv) is Call and type(recv.func) is Name and recv.func.id == "super":
                         supers.append(func.attr)
+            fields = _CHILD_FIELDS.get(t)
+            if fields is None:
+                fields = _CHILD_FIELDS[t] = tuple(f for f in t._fields if f not in _LEAF_FIELDS)
+            for f in fields:
+                v = getattr(node, f, None)
+                if type(v) is list:
+                    for x in v:
+                        if isinstance(x, AST):
+                            todo.append(x)
+                elif isinstance(v, AST):
+                    todo.append(v)
     reads = {name: (line, _char_col(lines[line - 1], col)) for name, (line, col) in reads.items()}
     return reads, tuple(dict.fromkeys(supers)), tuple(sorted(used))
 

@@ -43,7 +43,12 @@ _WS = re.compile(r"\s+")
 _EMPTY = cst.Module(body=[])
 
 
+_LEAF_TOKENS = (cst.Name, cst.SimpleString, cst.Integer, cst.Float)
+
+
 def _code(node: cst.CSTNode) -> str:
+    if type(node) in _LEAF_TOKENS and not node.lpar and not node.rpar:
+        return _WS.sub("", node.value)  # what code generation would emit, without running it
     return _WS.sub("", _EMPTY.code_for_node(node))
 
 
