@@ -1,7 +1,9 @@
 """Benchmark `scaffold check-parity` over the installed transformers models/ tree (a script, not a test).
 
 Prints: cold (empty cache, whole process), warm (populated cache, whole process), one pair (whole process,
-warm and cold), and for scale the time `ast.parse` needs for the same files on this machine.
+warm and cold), and for scale the time `ast.parse` needs for the same files on this machine. Each figure is the best
+of N runs (the minimum is the least disturbed by other load on the machine), with the median and range, and the CPU
+time (user + sys, workers included) of the best run; the load average is printed before and after.
 
     python benchmarks/bench_check_parity.py [--models DIR] [--repeat N]
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import ast
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -25,20 +28,27 @@ def models_dir() -> str:
     return os.path.join(os.path.dirname(transformers.__file__), "models")
 
 
-def run(args, cache_dir) -> float:
+def _children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def run(args, cache_dir) -> tuple[float, float]:
+    """(wall, cpu) seconds of one whole `scaffold check-parity` process (cpu includes its pool workers)."""
     env = dict(os.environ, SCAFFOLD_CACHE_DIR=cache_dir)
+    cpu = _children_cpu()
     t = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "scaffold", "check-parity", *args], env=env, capture_output=True)
     elapsed = time.perf_counter() - t
     if proc.returncode not in (0, 1):
         sys.exit(f"check-parity failed ({proc.returncode}): {proc.stderr.decode()}")
-    return elapsed
+    return elapsed, _children_cpu() - cpu
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--models", default=None)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     ns = parser.parse_args()
     models = ns.models or models_dir()
     files = [
@@ -54,6 +64,7 @@ def main() -> None:
     ast_time = time.perf_counter() - t
     print(f"tree: {models} ({len(files)} image_processing files), cpus: {os.cpu_count()}")
     print(f"ast.parse of those files (reference for this machine): {ast_time:.2f} s")
+    print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
     cold, warm, pair_cold, pair_warm = [], [], [], []
     pair = os.path.join(models, "llava_next", "image_processing_pil_llava_next.py")
@@ -73,14 +84,20 @@ def main() -> None:
         for _ in range(3)
     )
 
-    def fmt(xs):
-        return f"median {statistics.median(xs):.2f} s (min {min(xs):.2f}, max {max(xs):.2f})"
+    def fmt(runs):
+        walls = [w for w, _ in runs]
+        best_wall, best_cpu = min(runs)
+        return (
+            f"best of {len(runs)} {best_wall:.2f} s (cpu {best_cpu:.2f} s); "
+            f"median {statistics.median(walls):.2f} s, max {max(walls):.2f} s"
+        )
 
     print(f"whole tree, cold cache: {fmt(cold)}")
     print(f"whole tree, warm cache: {fmt(warm)}")
     print(f"one pair,   cold cache: {fmt(pair_cold)}")
     print(f"one pair,   warm cache: {fmt(pair_warm)}")
     print(f"bare python startup:    {python_startup:.2f} s")
+    print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":

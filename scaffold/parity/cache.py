@@ -140,6 +140,8 @@ class FactsLoader:
 
         try:
             ctx = mp.get_context("fork")
+            # import the extractor (libcst) once, here: forked workers inherit it instead of each importing it
+            import scaffold.parity.facts  # noqa: F401
         except ValueError:
             ctx = mp.get_context()
         # biggest files first so the workers finish together; followed files jump the queue
