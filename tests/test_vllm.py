@@ -67,13 +67,39 @@ def test_entry_point_and_registration_name_the_generated_class():
     )
 
 
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory) -> tuple[Path, Path]:
-    """The rendered example and its generated vLLM test file (relative to the output directory)."""
-    out = tmp_path_factory.mktemp("vllm") / "out"
-    result = run_cli("new-vlm", str(EXAMPLE), "-o", str(out))
+# The other branches of the vLLM template: a SigLIP tower (no CLS) read from two concatenated layers, a linear
+# projector, a Qwen2 decoder with tied embeddings and a chat template. Heads are 32 wide for vLLM's CPU attention.
+SIGLIP_QWEN2 = """\
+model: {name: SiglipQwen2Vllm, model_type: siglip_qwen2_vllm}
+image_processor:
+  resample: bicubic
+  image_mean: imagenet_standard
+  image_std: imagenet_standard
+  size: {height: 48, width: 48}
+vision: {family: siglip, image_size: 48, patch_size: 12, hidden_size: 64, intermediate_size: 96, num_hidden_layers: 3,
+  num_attention_heads: 2, feature_layer: [-3, -1], feature_select: patch}
+projector: {type: linear}
+text: {family: qwen2, vocab_size: 160, hidden_size: 64, intermediate_size: 96, num_hidden_layers: 2,
+  num_attention_heads: 2, num_key_value_heads: 1, max_position_embeddings: 512, tie_word_embeddings: true,
+  pad_token_id: 0, eos_token_id: 1}
+processor: {image_token: "<|image_pad|>", image_token_id: 151}
+vllm: true
+"""
+SPECS = {"llava_vllm": None, "siglip_qwen2": SIGLIP_QWEN2}
+
+
+@pytest.fixture(scope="module", params=sorted(SPECS))
+def generated(request, tmp_path_factory) -> tuple[Path, Path]:
+    """A rendered spec (the example, or SIGLIP_QWEN2) and its generated vLLM test file (relative to the output)."""
+    base = tmp_path_factory.mktemp("vllm")
+    spec_path = EXAMPLE
+    if SPECS[request.param] is not None:
+        spec_path = base / f"{request.param}.yaml"
+        spec_path.write_text(SPECS[request.param], encoding="utf-8")
+    out = base / "out"
+    result = run_cli("new-vlm", str(spec_path), "-o", str(out))
     assert result.returncode == 0, result.stderr
-    spec = load_spec(EXAMPLE)
+    spec = load_spec(spec_path)
     names = Names.from_parts(spec.model.name, spec.model.model_type)
     test_file = Path(names.package) / names.vllm_test_file
     assert (out / test_file).is_file()
