@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from scaffold.errors import ScaffoldError
+from scaffold.errors import ScaffoldError, UsageError
 
 
 def _fail(exc: ScaffoldError):
@@ -88,12 +88,31 @@ def check_parity(paths, fmt, report_lone, kwargs_sharing, no_cache, cache_dir, j
     required=True,
     help="Where to write the generated pytest file.",
 )
-def gen_tests(model_dir, output):
+@click.option(
+    "--value",
+    "values",
+    multiple=True,
+    metavar="NAME=JSON",
+    help="Probe value for a custom kwarg (repeatable), e.g. --value max_image_size=490; "
+    "by default one is derived from the kwarg's default.",
+)
+def gen_tests(model_dir, output, values):
     """Write a runtime parity pytest file for the image-processor pair in MODEL_DIR."""
+    import json
+
     from scaffold.parity.gentests import generate
 
+    custom_values = {}
+    for item in values:
+        name, sep, raw = item.partition("=")
+        try:
+            if not sep or not name.isidentifier():
+                raise ValueError("expected NAME=JSON")
+            custom_values[name] = json.loads(raw)
+        except ValueError as exc:
+            _fail(UsageError(f"--value {item!r}: {exc}"))
     try:
-        generate(model_dir, output)
+        generate(model_dir, output, custom_values)
     except ScaffoldError as exc:
         _fail(exc)
     click.echo(f"wrote {output}")

@@ -21,7 +21,7 @@ def module_name(path: str) -> str:
     return ".".join(reversed(parts))
 
 
-def target_for(model_dir: str):
+def target_for(model_dir: str, custom_values: dict | None = None):
     from scaffold.parity.cache import FactsLoader
     from scaffold.parity.discover import discover
     from scaffold.parity.resolve import Resolver
@@ -57,13 +57,14 @@ def target_for(model_dir: str):
         pil_module=module_name(pair.pil_path),
         pil_class=p.cls.name,
         check_pil_without_torchvision=pil_light,
+        custom_values=dict(custom_values or {}),
     )
 
 
-def generate(model_dir: str, output: str) -> None:
+def generate(model_dir: str, output: str, custom_values: dict | None = None) -> None:
     from scaffold.testgen import render_parity_tests
 
-    source = render_parity_tests(target_for(model_dir))
+    source = render_parity_tests(target_for(model_dir, custom_values))
     try:
         with open(output, "w", encoding="utf-8") as fh:
             fh.write(source)
