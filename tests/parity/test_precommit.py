@@ -18,6 +18,20 @@ def git(cwd, *args):
     return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True)
 
 
+def copy_project(dest):
+    """The project's own files (tracked or not ignored by git): never venvs, caches or build output."""
+    listed = subprocess.run(
+        ["git", "-C", ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for rel in filter(None, listed.split("\0")):
+        src = os.path.join(ROOT, rel)
+        if os.path.isfile(src):
+            os.makedirs(os.path.dirname(os.path.join(dest, rel)), exist_ok=True)
+            shutil.copy2(src, os.path.join(dest, rel))
+
+
 @pytest.mark.slow
 def test_precommit_blocks_divergence(tmp_path):
     if shutil.which("git") is None:
@@ -25,13 +39,7 @@ def test_precommit_blocks_divergence(tmp_path):
     pre_commit = [sys.executable, "-m", "pre_commit"]
     # a committed copy of the scaffold project (try-repo needs the hook file committed)
     hook_repo = tmp_path / "scaffold"
-    shutil.copytree(
-        ROOT,
-        hook_repo,
-        ignore=shutil.ignore_patterns(
-            ".git", "__pycache__", "*.egg-info", ".pytest_cache", "build", ".scaffold_cache"
-        ),
-    )
+    copy_project(hook_repo)
     assert git(hook_repo, "init", "-q").returncode == 0
     git(hook_repo, "add", "-A")
     assert git(hook_repo, "commit", "-q", "-m", "snapshot").returncode == 0
