@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scaffold.generate.format import format_python
+from scaffold.generate.format import format_many
 from scaffold.generate.plan import plan
 from scaffold.generate.render import render_template
 from scaffold.generate.write import WriteReport, write_files
@@ -22,11 +22,14 @@ def apply_overrides(spec: Spec, kwargs_mode: str | None) -> Spec:
 def render_spec(spec: Spec, spec_name: str) -> dict[str, str]:
     """Relative path -> final file text, for every file the spec produces."""
     files: dict[str, str] = {}
+    to_format: list[str] = []
     for planned in plan(spec, spec_name):
         text = render_template(planned.template, planned.context)
-        if planned.formatted and planned.path.endswith(".py") and text.strip():
-            text = format_python(text, planned.path)
         files[planned.path] = text
+        if planned.formatted and planned.path.endswith(".py") and text.strip():
+            to_format.append(planned.path)
+    formatted = format_many([(files[path], path) for path in to_format])
+    files.update(zip(to_format, formatted, strict=True))
     return files
 
 

@@ -88,7 +88,12 @@ def image_processor_context(spec: Spec, names: Names, spec_name: str) -> dict[st
         for kw in ip.custom_kwargs
     ]
     if has_pad_to_square:
-        pad = {"name": "pad_to_square", "type": "bool", "doc": PAD_TO_SQUARE_DOC, "default_code": py_literal(ip.pad_to_square)}
+        pad = {
+            "name": "pad_to_square",
+            "type": "bool",
+            "doc": PAD_TO_SQUARE_DOC,
+            "default_code": py_literal(ip.pad_to_square),
+        }
         kwarg_docs.insert(0, pad)
     has_kwargs_class = bool(kwarg_docs)
     return {

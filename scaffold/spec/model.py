@@ -54,7 +54,12 @@ SIZE_FORMS = (
     ("max_height", "max_width"),
     ("min_pixels", "max_pixels"),
 )
-RESIZABLE_FORMS = {("height", "width"), ("shortest_edge",), ("shortest_edge", "longest_edge"), ("max_height", "max_width")}
+RESIZABLE_FORMS = {
+    ("height", "width"),
+    ("shortest_edge",),
+    ("shortest_edge", "longest_edge"),
+    ("max_height", "max_width"),
+}
 
 CUSTOM_KWARG_TYPES: dict[str, Any] = {
     "int": int,
@@ -146,7 +151,7 @@ class CustomKwarg(_Strict):
     def _one_paragraph(cls, v: str) -> str:
         # The doc lands inside a raw docstring: keep it to one paragraph that cannot close or escape it.
         if '"""' in v or "\\" in v:
-            raise ValueError('must not contain triple quotes or backslashes')
+            raise ValueError("must not contain triple quotes or backslashes")
         return " ".join(v.split())
 
 
@@ -393,7 +398,9 @@ def cross_field_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
         if message := check_custom_default(kw):
             out.append((base + ("custom_kwargs", i, "default"), message))
         if kw.name == "pad_to_square" and ip.pad_to_square is not None:
-            out.append((base + ("custom_kwargs", i, "name"), "pad_to_square is already set by image_processor.pad_to_square"))
+            out.append(
+                (base + ("custom_kwargs", i, "name"), "pad_to_square is already set by image_processor.pad_to_square")
+            )
     out.extend(vlm_problems(spec))
     if spec.vllm and not spec.is_vlm:
         out.append((("vllm",), f"vllm: true needs the model sections {', '.join(VLM_SECTIONS)}"))
@@ -429,9 +436,7 @@ def vlm_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
         out.append((("vision", "patch_size"), f"must divide image_size {vision.image_size}"))
     for section, cfg in (("vision", vision), ("text", text)):
         if cfg.hidden_size % cfg.num_attention_heads:
-            out.append(
-                ((section, "num_attention_heads"), f"must divide hidden_size {cfg.hidden_size}")
-            )
+            out.append(((section, "num_attention_heads"), f"must divide hidden_size {cfg.hidden_size}"))
     if text.num_key_value_heads is not None and text.num_attention_heads % text.num_key_value_heads:
         out.append((("text", "num_key_value_heads"), f"must divide num_attention_heads {text.num_attention_heads}"))
     # hidden_states has num_hidden_layers + 1 entries (the embeddings first).
@@ -440,7 +445,10 @@ def vlm_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
         if not -n_states <= layer < n_states:
             where = ("vision", "feature_layer") + ((i,) if isinstance(vision.feature_layer, list) else ())
             out.append(
-                (where, f"{layer} is out of range: the tower has {n_states} hidden states (-{n_states}..{n_states - 1})")
+                (
+                    where,
+                    f"{layer} is out of range: the tower has {n_states} hidden states (-{n_states}..{n_states - 1})",
+                )
             )
     if vision.feature_select == "cls_patch" and not vision.has_cls:
         out.append((("vision", "feature_select"), f"{vision.family} has no CLS token; use patch"))
@@ -451,7 +459,10 @@ def vlm_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
             if len(vision.feature_layers) > 1:
                 detail += f" x {len(vision.feature_layers)} feature layers"
             out.append(
-                (("projector", "type"), f"identity needs {detail} = {width} to equal text.hidden_size {text.hidden_size}")
+                (
+                    ("projector", "type"),
+                    f"identity needs {detail} = {width} to equal text.hidden_size {text.hidden_size}",
+                )
             )
     if text.vocab_size < 16:
         out.append((("text", "vocab_size"), "must be at least 16 (the generated tests need ordinary tokens too)"))

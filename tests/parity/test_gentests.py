@@ -23,6 +23,6 @@ def test_gen_tests_probe_values_reach_the_file(pair_dir, tmp_path):
     out = tmp_path / "test_toy_parity.py"
     r = CliRunner().invoke(gen_tests, [str(d), "-o", str(out), "--value", "patch_size=16", "--value", 'mode="x"'])
     assert r.exit_code == 0, r.output
-    assert "CUSTOM_VALUES = {\"patch_size\": 16, \"mode\": \"x\"}" in out.read_text()
+    assert 'CUSTOM_VALUES = {"patch_size": 16, "mode": "x"}' in out.read_text()
     bad = CliRunner().invoke(gen_tests, [str(d), "-o", str(out), "--value", "patch_size=[1"])
     assert bad.exit_code == 2 and "--value" in bad.output
