@@ -22,13 +22,19 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # example -> (package, class prefix, built-in module, built-in prefix, kwargs that make the built-in identical)
 CASES = {
-    "clip_like": ("clip_like_vlm", "ClipLikeVlm", "transformers.models.clip", "CLIP", {}),
+    "clip_like": (
+        "clip_like_vlm",
+        "ClipLikeVlm",
+        "transformers.models.clip",
+        "CLIP",
+        {"size": {"shortest_edge": 336}, "crop_size": {"height": 336, "width": 336}},
+    ),
     "siglip_like": (
         "siglip_like_vlm",
         "SiglipLikeVlm",
         "transformers.models.siglip",
         "Siglip",
-        {"size": {"height": 384, "width": 384}},
+        {"size": {"height": 384, "width": 384}, "resample": 2},  # 2 = PIL bilinear
     ),
 }
 
@@ -46,13 +52,22 @@ def images(n=32, height=480, width=640):
     return out
 
 
+def settings_differ(ours, theirs) -> dict:
+    """Config keys (other than the class name) on which the two processors differ."""
+    a, b = ours.to_dict(), theirs.to_dict()
+    keys = (a.keys() | b.keys()) - {"image_processor_type"}
+    # An unset flag (None) and False both switch a step off.
+    return {k: (a.get(k), b.get(k)) for k in keys if a.get(k) != b.get(k) and (a.get(k) or b.get(k))}
+
+
 def interleaved_best_times(first, second, batch, repeats):
-    """Best-of-N wall time of each processor, alternating runs so that machine load hits both alike."""
+    """Best-of-N wall time of each processor, interleaved (and in alternating order) so load hits both alike."""
     for processor in (first, second):
         processor(batch[:2], return_tensors="pt")  # warm-up (lazy imports, caches)
     times = ([], [])
-    for _ in range(repeats):
-        for processor, bucket in zip((first, second), times, strict=True):
+    for i in range(repeats):
+        pairs = list(zip((first, second), times, strict=True))
+        for processor, bucket in pairs if i % 2 == 0 else pairs[::-1]:  # alternate who goes first
             start = time.perf_counter()
             processor(batch, return_tensors="pt")
             bucket.append(time.perf_counter() - start)
@@ -80,6 +95,9 @@ def main() -> None:
             for backend, suffix in (("torchvision", ""), ("pil", "Pil")):
                 ours = getattr(generated, f"{prefix}ImageProcessor{suffix}")()
                 theirs = getattr(builtin, f"{builtin_prefix}ImageProcessor{suffix}")(**kwargs)
+                differing = settings_differ(ours, theirs)
+                if differing:
+                    sys.exit(f"{example}: the built-in processor is not configured identically: {differing}")
                 ours_t, theirs_t = interleaved_best_times(ours, theirs, batch, args.repeats)
                 # ratio = generated throughput / built-in throughput
                 print(f"{example:<12} {backend:<12} {ours_t:>12.4f} {theirs_t:>11.4f} {theirs_t / ours_t:>6.3f}")
