@@ -7,7 +7,10 @@ Run with plain `pytest`. Every check compares the two backends with each other, 
 that makes them diverge (a default, a kwarg, the preprocessing itself) fails here.
 """
 
+import contextlib
+import importlib
 import inspect
+import io
 import os
 import re
 import subprocess
@@ -23,12 +26,19 @@ from PIL import Image
 from transformers import AutoImageProcessor, PreTrainedConfig
 from transformers.processing_utils import ImagesKwargs
 
-from tiled_vlm.image_processing_pil_tiled_vlm import TiledVlmImageProcessorPil as PilProcessor
-from tiled_vlm.image_processing_tiled_vlm import TiledVlmImageProcessor as TorchvisionProcessor
-
 PIL_MODULE = "tiled_vlm.image_processing_pil_tiled_vlm"
 PIL_CLASS = "TiledVlmImageProcessorPil"
 TORCHVISION_MODULE = "tiled_vlm.image_processing_tiled_vlm"
+TORCHVISION_CLASS = "TiledVlmImageProcessor"
+
+# @auto_docstring prints an [ERROR] line on stdout for each undocumented kwarg while the classes are defined, so
+# import them under capture. IMPORT_OUTPUT is None when something imported them earlier; then the docstring test
+# re-imports them in a fresh interpreter.
+_fresh = PIL_MODULE not in sys.modules and TORCHVISION_MODULE not in sys.modules
+with contextlib.redirect_stdout(io.StringIO()) as _import_output:
+    PilProcessor = getattr(importlib.import_module(PIL_MODULE), PIL_CLASS)
+    TorchvisionProcessor = getattr(importlib.import_module(TORCHVISION_MODULE), TORCHVISION_CLASS)
+IMPORT_OUTPUT = _import_output.getvalue() if _fresh else None
 # Probe values for custom kwargs; the others get one derived from their default (see `probe_value`).
 CUSTOM_VALUES = {}
 
@@ -268,7 +278,7 @@ def test_custom_kwarg_accepted_by_constructor(name):
 
 
 class ParityConfig(PreTrainedConfig):
-    model_type = "scaffold_parity_" + re.sub(r"(?<!^)(?=[A-Z])", "_", "TiledVlmImageProcessor").lower()
+    model_type = "scaffold_parity_" + re.sub(r"(?<!^)(?=[A-Z])", "_", TORCHVISION_CLASS).lower()
 
 
 AutoImageProcessor.register(
@@ -291,32 +301,49 @@ def test_save_with_one_backend_load_with_the_other(tmp_path, source, target):
     assert_outputs_match(saved(image, return_tensors=None), loaded(image, return_tensors=None), "reloaded")
 
 
-def run_python(code):
-    """Run `code` in a fresh interpreter that sees the same import path as this test."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p), TRANSFORMERS_VERBOSITY="info")
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+class FreshInterpreter:
+    """`code` run in a fresh interpreter with this test's import path, started at once: importing torch and
+    transformers takes seconds, so these checks run in the background while the other tests do."""
+
+    def __init__(self, code):
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p), TRANSFORMERS_VERBOSITY="info")
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
+
+    def result(self):
+        """(returncode, stdout, stderr), waiting for the process to finish."""
+        stdout, stderr = self.process.communicate(timeout=300)
+        return self.process.returncode, stdout, stderr
+
+
+DOCSTRING_CHECK = FreshInterpreter(f"import {TORCHVISION_MODULE}, {PIL_MODULE}") if IMPORT_OUTPUT is None else None
+# sys.modules entry None makes `import torchvision` fail and transformers report it unavailable.
+NO_TORCHVISION_CODE = textwrap.dedent(f"""
+    import sys
+    sys.modules["torchvision"] = None
+    import numpy as np
+    from PIL import Image
+    from {PIL_MODULE} import {PIL_CLASS} as Processor
+    image = Image.fromarray(np.full((48, 64, 3), 127, dtype=np.uint8))
+    out = Processor()(image, return_tensors="np")
+    assert "torchvision" not in sys.modules or sys.modules["torchvision"] is None
+    print(out["pixel_values"].shape)
+    """)
+NO_TORCHVISION_CHECK = FreshInterpreter(NO_TORCHVISION_CODE)
 
 
 def test_auto_docstring_reports_no_errors():
     """@auto_docstring prints an [ERROR] line (on stdout) for every kwarg the Kwargs docstring does not document."""
-    result = run_python(f"import {TORCHVISION_MODULE}, {PIL_MODULE}")
-    assert result.returncode == 0, result.stderr[-3000:]
-    output = result.stdout + result.stderr
+    output = IMPORT_OUTPUT
+    if output is None:
+        returncode, stdout, stderr = DOCSTRING_CHECK.result()
+        assert returncode == 0, stderr[-3000:]
+        output = stdout + stderr
     assert "[ERROR]" not in output and "not documented" not in output, output[-3000:]
 
 
 def test_pil_backend_runs_without_torchvision():
-    """The PIL backend must import and run where torchvision is missing (sys.modules entry None blocks it)."""
-    code = textwrap.dedent(f"""
-        import sys
-        sys.modules["torchvision"] = None
-        import numpy as np
-        from PIL import Image
-        from {PIL_MODULE} import {PIL_CLASS} as Processor
-        image = Image.fromarray(np.full((48, 64, 3), 127, dtype=np.uint8))
-        out = Processor()(image, return_tensors="np")
-        assert "torchvision" not in sys.modules or sys.modules["torchvision"] is None
-        print(out["pixel_values"].shape)
-        """)
-    result = run_python(code)
-    assert result.returncode == 0, result.stderr[-3000:]
+    """The PIL backend must import and run where torchvision is missing."""
+    returncode, _, stderr = NO_TORCHVISION_CHECK.result()
+    assert returncode == 0, stderr[-3000:]
