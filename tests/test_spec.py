@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import textwrap
-import typing
 
 import pytest
 from helpers import EXAMPLES, run_cli
 
 from scaffold.errors import SpecError
 from scaffold.spec import load_spec
-from scaffold.spec.model import IMAGES_KWARGS_KEYS, NAMED_MEANS, NAMED_STDS, RESAMPLE_VALUES
 
 VALID = """\
 model: {name: TinyVlm, model_type: tiny_vlm}
@@ -125,27 +123,6 @@ def test_cli_reports_spec_errors_without_traceback(write_spec, tmp_path):
     assert result.stderr.startswith(f"{spec}:6:3: image_processor.size: ")
     assert "Traceback" not in result.stderr
     assert not out.exists(), "an invalid spec must leave nothing behind"
-
-
-def test_named_constants_match_transformers():
-    from transformers.utils import constants
-
-    for table in (NAMED_MEANS, NAMED_STDS):
-        for constant, values in table.values():
-            assert list(getattr(constants, constant)) == values
-
-
-def test_resample_values_match_pil():
-    from PIL import Image
-
-    for name, value in RESAMPLE_VALUES.items():
-        assert Image.Resampling[name.upper()] == value
-
-
-def test_images_kwargs_keys_match_transformers():
-    from transformers.processing_utils import ImagesKwargs
-
-    assert set(IMAGES_KWARGS_KEYS) == set(typing.get_type_hints(ImagesKwargs, include_extras=False))
 
 
 def test_schema_command_prints_the_schema():

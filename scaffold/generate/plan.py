@@ -8,13 +8,7 @@ from typing import Any
 from scaffold.generate.literals import PyExpr, py_literal
 from scaffold.spec.model import NAMED_MEANS, NAMED_STDS, Spec
 from scaffold.spec.names import Names
-
-# Base-class values (BaseImageProcessor in transformers 5.23) that need no class attribute of their own.
-BASE_DEFAULTS: dict[str, Any] = {
-    "default_to_square": True,
-    "rescale_factor": 1 / 255,
-    "model_input_names": ["pixel_values"],
-}
+from scaffold.transformers_api import BASE_IMAGE_PROCESSOR_DEFAULTS as BASE_DEFAULTS
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from scaffold.parity.model import (
     ParamFacts,
     Pos,
 )
-from scaffold.parity.values import canon_value, normalize_annotation
+from scaffold.parity.values import canon_value, dotted, normalize_annotation
 
 _EMPTY_MODULE = cst.Module(body=[])
 
@@ -47,15 +47,6 @@ def code_of(node: cst.CSTNode) -> str:
     if type(node) in _LEAF_TOKENS and not node.lpar and not node.rpar:
         return node.value  # what code generation would emit, without running it
     return _EMPTY_MODULE.code_for_node(node)
-
-
-def dotted(node: cst.BaseExpression) -> str | None:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        inner = dotted(node.value)
-        return None if inner is None else f"{inner}.{node.attr.value}"
-    return None
 
 
 _KW_METHODS = frozenset({"get", "pop", "setdefault"})

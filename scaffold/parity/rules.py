@@ -9,36 +9,13 @@ from scaffold.parity.discover import Pair
 from scaffold.parity.findings import Finding, make
 from scaffold.parity.model import NO_DEFAULT, ClassFacts, FileFacts, MethodFacts, show
 from scaffold.parity.resolve import BUILTIN_PATH, BUILTINS, ClassRef, Effective, Resolver
+from scaffold.transformers_api import IMAGES_KWARGS_KEYS
 
 SHARING_MODES = ("any", "import", "copy")
 
 # Parameters only one backend can honour (torchvision runs on devices and groups images by shape).
 BACKEND_ONLY_PARAMS = frozenset({"device", "disable_grouping"})
-# ImagesKwargs (transformers/processing_utils.py) fields.
-IMAGES_KWARGS = frozenset(
-    {
-        "do_convert_rgb",
-        "do_resize",
-        "size",
-        "default_to_square",
-        "crop_size",
-        "resample",
-        "do_rescale",
-        "rescale_factor",
-        "do_normalize",
-        "image_mean",
-        "image_std",
-        "do_pad",
-        "pad_size",
-        "do_center_crop",
-        "data_format",
-        "input_data_format",
-        "device",
-        "return_tensors",
-        "disable_grouping",
-        "image_seq_length",
-    }
-)
+IMAGES_KWARGS = frozenset(IMAGES_KWARGS_KEYS)
 # What the backends' own _preprocess reads (used when a class does not override it, or calls super()._preprocess).
 BASE_PREPROCESS_READS = frozenset(
     {

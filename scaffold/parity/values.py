@@ -13,19 +13,14 @@ import re
 
 import libcst as cst
 
+from scaffold.transformers_api import NAMED_STATS, RESAMPLE_VALUES
+
 # transformers.utils.constants / image_utils: names image processors use for their defaults.
-KNOWN_CONSTANTS: dict[str, object] = {
-    "IMAGENET_DEFAULT_MEAN": ("seq", (0.485, 0.456, 0.406)),
-    "IMAGENET_DEFAULT_STD": ("seq", (0.229, 0.224, 0.225)),
-    "IMAGENET_STANDARD_MEAN": ("seq", (0.5, 0.5, 0.5)),
-    "IMAGENET_STANDARD_STD": ("seq", (0.5, 0.5, 0.5)),
-    "OPENAI_CLIP_MEAN": ("seq", (0.48145466, 0.4578275, 0.40821073)),
-    "OPENAI_CLIP_STD": ("seq", (0.26862954, 0.26130258, 0.27577711)),
-}
+KNOWN_CONSTANTS: dict[str, object] = {name: ("seq", values) for name, values in NAMED_STATS.items()}
 
 # PIL.Image.Resampling values (PILImageResampling is an alias of it); torchvision's InterpolationMode names map
 # onto the same integers because transformers converts between the two with pil_torch_interpolation_mapping.
-RESAMPLING = {"NEAREST": 0, "LANCZOS": 1, "ANTIALIAS": 1, "BILINEAR": 2, "BICUBIC": 3, "BOX": 4, "HAMMING": 5}
+RESAMPLING = {**RESAMPLE_VALUES, "ANTIALIAS": RESAMPLE_VALUES["LANCZOS"]}  # ANTIALIAS: PIL's old LANCZOS name
 _RESAMPLING_OWNERS = ("PILImageResampling", "Resampling", "Image", "InterpolationMode")
 CHANNEL_DIMENSION = {"FIRST": "channels_first", "LAST": "channels_last", "NONE": "none"}
 
@@ -77,11 +72,11 @@ class _NotStatic(Exception):
     pass
 
 
-def _dotted(node) -> str | None:
+def dotted(node) -> str | None:
     if isinstance(node, cst.Name):
         return node.value
     if isinstance(node, cst.Attribute):
-        inner = _dotted(node.value)
+        inner = dotted(node.value)
         return None if inner is None else f"{inner}.{node.attr.value}"
     return None
 
@@ -118,7 +113,7 @@ def _canon(node, consts):
         v = node.evaluated_value
         return ("bytes", v) if isinstance(v, bytes) else ("str", v)
     if t is cst.Name or t is cst.Attribute:
-        name = _dotted(node)
+        name = dotted(node)
         if name is None:
             raise _NotStatic
         return resolve_name(name, consts)
@@ -167,7 +162,7 @@ def _canon(node, consts):
             pairs.append((_canon(el.key, consts), _canon(el.value, consts)))
         return ("dict", tuple(sorted(pairs, key=repr)))
     if t is cst.Call:
-        fname = _dotted(node.func)
+        fname = dotted(node.func)
         if fname == "dict" and all(a.keyword is not None for a in node.args):
             pairs = [(("str", a.keyword.value), _canon(a.value, consts)) for a in node.args]
             return ("dict", tuple(sorted(pairs, key=repr)))
@@ -221,7 +216,7 @@ def _join_union(parts: list[str]) -> str:
 def _ann(node) -> str:
     t = type(node)
     if t is cst.Name or t is cst.Attribute:
-        name = _dotted(node) or _code(node)
+        name = dotted(node) or _code(node)
         for prefix in ("typing.", "typing_extensions.", "t."):
             if name.startswith(prefix):
                 name = name[len(prefix) :]

@@ -13,32 +13,24 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from scaffold.transformers_api import IMAGES_KWARGS_KEYS, NAMED_STATS
+
 KeyPath = tuple[str | int, ...]
 
-# Named constants of transformers.utils.constants (values copied so that rendering never imports transformers;
-# tests/test_spec.py checks them against the installed package).
+# Spec names of transformers' mean/std constants -> (constant, values).
+_STAT_PREFIXES = {
+    "openai_clip": "OPENAI_CLIP",
+    "imagenet_standard": "IMAGENET_STANDARD",
+    "imagenet_default": "IMAGENET_DEFAULT",
+}
 NAMED_MEANS: dict[str, tuple[str, list[float]]] = {
-    "openai_clip": ("OPENAI_CLIP_MEAN", [0.48145466, 0.4578275, 0.40821073]),
-    "imagenet_standard": ("IMAGENET_STANDARD_MEAN", [0.5, 0.5, 0.5]),
-    "imagenet_default": ("IMAGENET_DEFAULT_MEAN", [0.485, 0.456, 0.406]),
+    key: (f"{prefix}_MEAN", list(NAMED_STATS[f"{prefix}_MEAN"])) for key, prefix in _STAT_PREFIXES.items()
 }
 NAMED_STDS: dict[str, tuple[str, list[float]]] = {
-    "openai_clip": ("OPENAI_CLIP_STD", [0.26862954, 0.26130258, 0.27577711]),
-    "imagenet_standard": ("IMAGENET_STANDARD_STD", [0.5, 0.5, 0.5]),
-    "imagenet_default": ("IMAGENET_DEFAULT_STD", [0.229, 0.224, 0.225]),
+    key: (f"{prefix}_STD", list(NAMED_STATS[f"{prefix}_STD"])) for key, prefix in _STAT_PREFIXES.items()
 }
 
-# PIL.Image.Resampling member names, lower-cased in the spec.
-RESAMPLE_NAMES = ("nearest", "bilinear", "bicubic", "lanczos", "box", "hamming")
-RESAMPLE_VALUES = {"nearest": 0, "lanczos": 1, "bilinear": 2, "bicubic": 3, "box": 4, "hamming": 5}
-
-# Every key of ImagesKwargs in transformers 5.23, plus attributes and methods of the backends that a custom
-# kwarg must not shadow (tests/test_spec.py checks the first list against the installed package).
-IMAGES_KWARGS_KEYS = (
-    "do_convert_rgb", "do_resize", "size", "default_to_square", "crop_size", "resample", "do_rescale",
-    "rescale_factor", "do_normalize", "image_mean", "image_std", "do_pad", "pad_size", "do_center_crop",
-    "data_format", "input_data_format", "device", "return_tensors", "disable_grouping", "image_seq_length",
-)  # fmt: skip
+# Attributes and methods of the backends that a custom kwarg must not shadow, besides the ImagesKwargs fields.
 RESERVED_NAMES = frozenset(IMAGES_KWARGS_KEYS) | {
     "backend", "center_crop", "convert_to_rgb", "fetch_images", "model_input_names", "normalize", "pad",
     "preprocess", "process_image", "resize", "rescale", "rescale_and_normalize", "to_dict", "to_json_string",
