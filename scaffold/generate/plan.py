@@ -8,6 +8,7 @@ from typing import Any
 from scaffold.generate.literals import PyExpr, py_literal
 from scaffold.spec.model import NAMED_MEANS, NAMED_STDS, Spec
 from scaffold.spec.names import Names
+from scaffold.testgen import parity_test_context
 from scaffold.transformers_api import BASE_IMAGE_PROCESSOR_DEFAULTS as BASE_DEFAULTS
 
 
@@ -233,7 +234,6 @@ def vllm_context(vlm: dict[str, Any], names: Names) -> dict[str, Any]:
 
 def plan(spec: Spec, spec_name: str) -> list[PlannedFile]:
     """Every file `new-vlm` writes for this spec, in a stable order."""
-    from scaffold.testgen import parity_test_context  # local: testgen is a sibling step, not a dependency cycle
 
     names = Names.from_parts(spec.model.name, spec.model.model_type)
     pkg = names.package

@@ -75,11 +75,9 @@ def write_files(out_dir: Path, files: dict[str, str], *, force: bool, dry_run: b
     report = WriteReport(results)
     if dry_run or report.has_conflicts or not to_write:
         if report.has_conflicts:
-            # Nothing was written: say so per file rather than claiming creations.
+            # Nothing was written: new files are reported as `would create`, not `created`.
             report.results = [
-                FileResult(r.path, Status.WOULD_CREATE if r.status is Status.CREATED else r.status, r.diff)
-                if r.status in (Status.CREATED, Status.UPDATED)
-                else r
+                FileResult(r.path, Status.WOULD_CREATE, r.diff) if r.status is Status.CREATED else r
                 for r in report.results
             ]
         return report
