@@ -52,22 +52,42 @@ def main() -> None:
 @click.option("--dry-run", is_flag=True, help="Write nothing; report what would change.")
 @click.option("--diff", "show_diff", is_flag=True, help="Show a unified diff for every file that differs.")
 @click.option(
+    "--transformers",
+    "transformers_tree",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Write the model into this transformers checkout (or unpacked sdist) as a pull request would; "
+    "-o is ignored.",
+)
+@click.option(
     "--kwargs-mode",
     type=click.Choice(["import", "copy"]),
     default=None,
     help="Override image_processor.kwargs_mode from the spec.",
 )
-def new_vlm(spec: Path, out_dir: Path, force: bool, dry_run: bool, show_diff: bool, kwargs_mode: str | None) -> None:
+def new_vlm(
+    spec: Path,
+    out_dir: Path,
+    force: bool,
+    dry_run: bool,
+    show_diff: bool,
+    transformers_tree: Path | None,
+    kwargs_mode: str | None,
+) -> None:
     """Render SPEC (YAML) into a model package under --output.
 
     Exit 0 when every file was written or is unchanged, 1 on conflicts (existing files differ; nothing is
     written; use --force or --diff), 2 on an invalid spec or unusable paths.
     """
     from scaffold.generate.pipeline import generate
+    from scaffold.generate.plan import Target
     from scaffold.generate.write import Status
 
+    target = Target("tree", transformers_tree) if transformers_tree is not None else Target("package")
+    if transformers_tree is not None:
+        out_dir = transformers_tree
     try:
-        report = generate(spec, out_dir, force=force, dry_run=dry_run, kwargs_mode=kwargs_mode)
+        report = generate(spec, out_dir, force=force, dry_run=dry_run, kwargs_mode=kwargs_mode, target=target)
     except ScaffoldError as exc:
         _fail(exc)
     except OSError as exc:

@@ -1,10 +1,13 @@
-"""Format generated Python the way transformers does: black at line length 119."""
+"""Format generated Python: black at line length 119 out of tree; in a transformers tree, what its `make style`
+and modular converter run (ruff check --fix, then ruff format, with the tree's own pyproject.toml)."""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 
 import black
 
@@ -23,13 +26,42 @@ def format_python(source: str, path: str, options: FormatOptions = FormatOptions
         raise RuntimeError(f"generated {path} is not valid Python: {exc}") from exc
 
 
-def _format_item(item: tuple[str, str]) -> str:
-    text, path = item
-    return format_python(text, path)
+# Out of tree, ruff only sorts imports and drops unused ones (what the modular split leaves to it); black formats.
+PACKAGE_RUFF_ARGS = ("--isolated", "--select", "I,F401", "--line-length", "119")
 
 
-def format_many(items: list[tuple[str, str]]) -> list[str]:
-    """Format (text, path) pairs, spread over the CPUs when there is enough work (black dominates new-vlm).
+def _ruff(args: list[str], source: str, path: str) -> str:
+    from ruff.__main__ import find_ruff_bin
+
+    done = subprocess.run(
+        [find_ruff_bin(), *args, "--stdin-filename", path, "-"],
+        input=source,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode not in (0, 1):  # 1: lint findings that remain after fixing; the text is still complete
+        raise RuntimeError(f"ruff failed on generated {path}: {done.stderr.strip()}")
+    return done.stdout
+
+
+def ruff_fix_and_format(source: str, path: str, config: Path | None) -> str:
+    """`ruff check --fix` then `ruff format` with a transformers tree's config (None: the package settings)."""
+    if config is None:
+        fixed = _ruff(["check", "--fix", "--exit-zero", *PACKAGE_RUFF_ARGS], source, path)
+        return format_python(fixed, path)
+    settings = ["--config", str(config)]
+    fixed = _ruff(["check", "--fix", "--exit-zero", *settings], source, path)
+    return _ruff(["format", *settings], fixed, path)
+
+
+def _format_item(item: tuple[str, str, Path | None, bool]) -> str:
+    text, path, config, ruff = item
+    return ruff_fix_and_format(text, path, config) if ruff else format_python(text, path)
+
+
+def format_many(items: list[tuple[str, str, Path | None, bool]]) -> list[str]:
+    """Format (text, path, ruff config, use ruff) items, spread over the CPUs when there is enough work.
 
     Uses fork so the workers inherit the imported black instead of importing it again; elsewhere it runs serially.
     """

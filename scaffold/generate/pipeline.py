@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from scaffold.generate.format import format_many
-from scaffold.generate.plan import plan
+from scaffold.generate.modular import absolute_imports, split_modular
+from scaffold.generate.plan import Target, plan
 from scaffold.generate.render import render_template
 from scaffold.generate.write import WriteReport, write_files
 from scaffold.spec.load import load_spec
@@ -19,23 +20,61 @@ def apply_overrides(spec: Spec, kwargs_mode: str | None) -> Spec:
     return spec.model_copy(update={"image_processor": ip})
 
 
-def render_spec(spec: Spec, spec_name: str) -> dict[str, str]:
+def _ruff_config(target: Target) -> Path | None:
+    return target.root / "pyproject.toml" if target.in_tree and target.root is not None else None
+
+
+def render_spec(spec: Spec, spec_name: str, target: Target = Target("package")) -> dict[str, str]:
     """Relative path -> final file text, for every file the spec produces."""
+    the_plan = plan(spec, spec_name, target)
+    config = _ruff_config(target)
     files: dict[str, str] = {}
-    to_format: list[str] = []
-    for planned in plan(spec, spec_name):
-        text = render_template(planned.template, planned.context)
-        files[planned.path] = text
-        if planned.formatted and planned.path.endswith(".py") and text.strip():
-            to_format.append(planned.path)
-    formatted = format_many([(files[path], path) for path in to_format])
-    files.update(zip(to_format, formatted, strict=True))
+
+    # The modular file is the model's one source; the model files are split from it (formatted first in-tree,
+    # since transformers' converter reads the formatted modular file).
+    modular = the_plan.modular
+    source = render_template("modular.py.jinja", modular.context)
+    if modular.modular_path is not None:
+        source = format_many([(source, _in_root(target, modular.modular_path), config, True)])[0]
+        files[modular.modular_path] = source
+    derived = split_modular(source, modular.split)
+    for file_type, path in modular.derived_paths.items():
+        files[path] = derived[file_type] if target.in_tree else absolute_imports(derived[file_type])
+
+    for planned in the_plan.templates:
+        files[planned.path] = render_template(planned.template, planned.context)
+
+    to_format = [
+        path
+        for planned_path, path in ((p, p) for p in files)
+        if planned_path.endswith(".py") and planned_path != modular.modular_path and files[planned_path].strip()
+    ]
+    unformatted = {p.path for p in the_plan.templates if not p.formatted}
+    to_format = [path for path in to_format if path not in unformatted]
+    # In-tree every file goes through ruff as `make style` runs it; out of tree, the split files need ruff's
+    # import sorting before black, and template-written files are black only.
+    items = [
+        (files[path], _in_root(target, path), config, target.in_tree or path in modular.derived_paths.values())
+        for path in to_format
+    ]
+    files.update(zip(to_format, format_many(items), strict=True))
     return files
 
 
+def _in_root(target: Target, path: str) -> str:
+    """The path ruff sees (its per-file settings match on it)."""
+    return str(target.root / path) if target.root is not None else path
+
+
 def generate(
-    spec_path: Path, out_dir: Path, *, force: bool = False, dry_run: bool = False, kwargs_mode: str | None = None
+    spec_path: Path,
+    out_dir: Path,
+    *,
+    force: bool = False,
+    dry_run: bool = False,
+    kwargs_mode: str | None = None,
+    target: Target = Target("package"),
 ) -> WriteReport:
     spec = apply_overrides(load_spec(spec_path), kwargs_mode)
-    files = render_spec(spec, spec_path.name)
+    files = render_spec(spec, spec_path.name, target)
     return write_files(out_dir, files, force=force, dry_run=dry_run)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from scaffold.generate.literals import PyExpr, py_literal
+from scaffold.generate.modular import SplitOptions, tree_header
 from scaffold.spec.model import NAMED_MEANS, NAMED_STDS, Spec
 from scaffold.spec.names import Names
 from scaffold.testgen import parity_test_context
@@ -106,6 +110,9 @@ def image_processor_context(spec: Spec, names: Names, spec_name: str) -> dict[st
         "exported_pil": [names.image_processor_pil],
     }
 
+
+# The license header's holder: transformers' own convention for models contributed to it.
+COPYRIGHT_HOLDER = "The HuggingFace Team"
 
 VISION_MODEL_TYPES = {"clip": "clip_vision_model", "siglip": "siglip_vision_model"}
 TEXT_MODEL_TYPES = {"llama": "llama", "qwen2": "qwen2"}
@@ -232,39 +239,127 @@ def vllm_context(vlm: dict[str, Any], names: Names) -> dict[str, Any]:
     }
 
 
-def plan(spec: Spec, spec_name: str) -> list[PlannedFile]:
+@dataclass(frozen=True)
+class Target:
+    """Where the output goes: an out-of-tree package under -o, or a transformers tree (`--transformers PATH`)."""
+
+    kind: str  # "package" or "tree"
+    root: Path | None = None  # the transformers tree, for "tree"
+
+    @property
+    def in_tree(self) -> bool:
+        return self.kind == "tree"
+
+
+@dataclass(frozen=True)
+class ModularPlan:
+    """The modular file: rendered once, then split into the model files (see generate/modular.py)."""
+
+    context: dict[str, Any]
+    modular_path: str | None  # written in-tree only; out of tree it is only the source of the split
+    derived_paths: dict[str, str]  # file type (configuration, modeling, ...) -> output path
+    split: SplitOptions
+
+
+@dataclass(frozen=True)
+class Plan:
+    templates: list[PlannedFile]
+    modular: ModularPlan
+
+
+def copyright_year() -> int:
+    """This year, or the year of SOURCE_DATE_EPOCH (reproducible output, as in reproducible builds)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is not None and epoch.isdigit():
+        return datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc).year
+    return datetime.date.today().year
+
+
+def modular_context(spec: Spec, names: Names, target: Target, ip_ctx: dict, vlm: dict | None) -> dict[str, Any]:
+    exported = [names.config_class] if vlm else []
+    exported += [names.image_processor, names.image_processor_pil]
+    if ip_ctx["has_kwargs_class"] and not target.in_tree:
+        exported.append(names.kwargs_class)  # public API of the package's torchvision module
+    if vlm:
+        exported += [
+            names.processor_class,
+            names.pretrained_model_class,
+            names.model_class,
+            names.for_conditional_generation_class,
+        ]
+    return {
+        **ip_ctx,
+        **(vlm or {}),
+        "vlm": vlm is not None,
+        "target": target.kind,
+        "year": copyright_year(),
+        "copyright_holder": COPYRIGHT_HOLDER,
+        "checkpoint": f"your-org/{names.model_type}",
+        "exported": exported,
+    }
+
+
+def plan(spec: Spec, spec_name: str, target: Target = Target("package")) -> Plan:
     """Every file `new-vlm` writes for this spec, in a stable order."""
 
     names = Names.from_parts(spec.model.name, spec.model.model_type)
-    pkg = names.package
     ip_ctx = image_processor_context(spec, names, spec_name)
     vlm = vlm_context(spec, names, spec_name) if spec.is_vlm else None
-    init_ctx = {**ip_ctx, "vlm": vlm}
+    m = names.model_type
+    if target.in_tree:
+        src, tests = f"src/transformers/models/{m}", f"tests/models/{m}"
+        split = SplitOptions(prefix=names.prefix, model_type=m, copy_kwargs=True, header=tree_header(m))
+    else:
+        src = tests = names.package
+        split = SplitOptions(
+            prefix=names.prefix,
+            model_type=m,
+            copy_kwargs=ip_ctx["kwargs_mode"] == "copy",
+            adapted_from=f"{names.package}.{names.image_processing_module}",
+        )
+        tests = f"{src}/tests"
+    derived = {
+        "configuration": f"{src}/{names.configuration_module}.py",
+        "modeling": f"{src}/{names.modeling_module}.py",
+        "processing": f"{src}/{names.processing_module}.py",
+        "image_processing": f"{src}/{names.image_processing_module}.py",
+        "image_processing_pil": f"{src}/{names.image_processing_pil_module}.py",
+    }
+    modular = ModularPlan(
+        context=modular_context(spec, names, target, ip_ctx, vlm),
+        modular_path=f"{src}/{names.modular_module}.py" if target.in_tree else None,
+        derived_paths=derived if vlm else {k: v for k, v in derived.items() if k.startswith("image_processing")},
+        split=split,
+    )
+    license_ctx = {"year": modular.context["year"], "copyright_holder": COPYRIGHT_HOLDER}
+    init_ctx = {**ip_ctx, **license_ctx, "vlm": vlm}
+    if target.in_tree:
+        tree_ctx = {**modular.context, "names": names}
+        files = [
+            PlannedFile(f"{src}/__init__.py", "tree_init.py.jinja", tree_ctx),
+            PlannedFile(f"{tests}/__init__.py", "empty.py.jinja", {}),
+            PlannedFile(f"{tests}/test_image_processing_{m}.py", "tree_test_image_processing.py.jinja", tree_ctx),
+            PlannedFile(f"{tests}/test_processing_{m}.py", "tree_test_processing.py.jinja", tree_ctx),
+            PlannedFile(f"{tests}/test_modeling_{m}.py", "tree_test_modeling.py.jinja", tree_ctx),
+        ]
+        return Plan(files, modular)
     files = [
-        PlannedFile(f"{pkg}/__init__.py", "package_init.py.jinja", init_ctx),
-        PlannedFile(f"{pkg}/{names.image_processing_module}.py", "image_processing.py.jinja", ip_ctx),
-        PlannedFile(f"{pkg}/{names.image_processing_pil_module}.py", "image_processing_pil.py.jinja", ip_ctx),
-        PlannedFile(f"{pkg}/tests/__init__.py", "empty.py.jinja", {}),
+        PlannedFile(f"{src}/__init__.py", "package_init.py.jinja", init_ctx),
+        PlannedFile(f"{tests}/__init__.py", "empty.py.jinja", {}),
         PlannedFile(
-            f"{pkg}/{names.image_processing_test_file}",
+            f"{src}/{names.image_processing_test_file}",
             "test_image_processing.py.jinja",
             parity_test_context(spec, names, spec_name),
         ),
     ]
     if vlm is not None:
-        files[3:3] = [
-            PlannedFile(f"{pkg}/{names.configuration_module}.py", "configuration.py.jinja", vlm),
-            PlannedFile(f"{pkg}/{names.modeling_module}.py", "modeling.py.jinja", vlm),
-            PlannedFile(f"{pkg}/{names.processing_module}.py", "processing.py.jinja", vlm),
-            PlannedFile(f"{pkg}/{names.modular_module}.py", "modular.py.jinja", vlm),
-        ]
-        files.append(PlannedFile(f"{pkg}/{names.modeling_test_file}", "test_modeling.py.jinja", vlm))
+        files.append(PlannedFile(f"{src}/{names.modeling_test_file}", "test_modeling.py.jinja", {**vlm, **license_ctx}))
     if vlm is not None and spec.vllm:
-        vllm = vllm_context(vlm, names)
+        vllm = {**vllm_context(vlm, names), **license_ctx}
         files += [
-            PlannedFile(f"{pkg}/{names.vllm_plugin_module}.py", "vllm_plugin.py.jinja", vllm),
-            PlannedFile(f"{pkg}/{names.vllm_module}.py", "vllm.py.jinja", vllm),
-            PlannedFile(f"{pkg}/{names.vllm_test_file}", "test_vllm.py.jinja", vllm),
+            PlannedFile(f"{src}/{names.vllm_plugin_module}.py", "vllm_plugin.py.jinja", vllm),
+            PlannedFile(f"{src}/{names.vllm_module}.py", "vllm.py.jinja", vllm),
+            PlannedFile(f"{src}/{names.vllm_test_file}", "test_vllm.py.jinja", vllm),
             PlannedFile("pyproject.toml", "pyproject.toml.jinja", vllm, formatted=False),
         ]
-    return files
+    return Plan(files, modular)
