@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -20,3 +21,7 @@ def write_spec(tmp_path):
         return path
 
     return _write
+
+
+# Golden files hold a copyright year: render them as of 2026 whatever today's date (see plan.copyright_year).
+os.environ.setdefault("SOURCE_DATE_EPOCH", "1767225600")

@@ -353,7 +353,9 @@ def plan(spec: Spec, spec_name: str, target: Target = Target("package")) -> Plan
         ),
     ]
     if vlm is not None:
-        files.append(PlannedFile(f"{src}/{names.modeling_test_file}", "test_modeling.py.jinja", {**vlm, **license_ctx}))
+        files.append(
+            PlannedFile(f"{src}/{names.modeling_test_file}", "test_modeling.py.jinja", {**vlm, **license_ctx})
+        )
     if vlm is not None and spec.vllm:
         vllm = {**vllm_context(vlm, names), **license_ctx}
         files += [
