@@ -299,12 +299,28 @@ def _with_entry(lst: cst.List, entry: MappingEntry, path: str) -> cst.List:
     # Newline plus the entries' indentation, without the comments that may follow the opening bracket.
     separator = cst.ParenthesizedWhitespace(indent=opening.indent, last_line=opening.last_line)
     value = cst.parse_expression(_format_entry(entry, indent=len(opening.last_line.value)))
-    if insert_at < len(elements):
-        elements.insert(insert_at, cst.Element(value=value, comma=cst.Comma(whitespace_after=separator)))
-    else:
-        last = elements[-1]
-        elements[-1] = last.with_changes(comma=cst.Comma(whitespace_after=separator))
-        elements.append(cst.Element(value=value, comma=last.comma))
+    if insert_at == 0:  # after `[` and any comment lines that head the mapping
+        elements.insert(0, cst.Element(value=value, comma=cst.Comma(whitespace_after=separator)))
+        return lst.with_changes(elements=elements)
+    previous = elements[insert_at - 1]
+    if not isinstance(previous.comma, cst.Comma):  # a last entry without trailing comma: the new one goes without
+        elements[-1] = previous.with_changes(comma=cst.Comma(whitespace_after=separator))
+        elements.append(cst.Element(value=value))
+        return lst.with_changes(elements=elements)
+    # What separates the previous entry from the next one, or from `]` (libcst keeps that on the bracket).
+    at_end = insert_at == len(elements)
+    gap = lst.rbracket.whitespace_before if at_end else previous.comma.whitespace_after
+    if not isinstance(gap, cst.ParenthesizedWhitespace):
+        raise UsageError(f"{path}: {entry.mapping} is not a list with one entry per line")
+    # The previous entry keeps its own trailing comment; comment lines above the next entry (or `]`) stay above it.
+    elements[insert_at - 1] = previous.with_changes(
+        comma=previous.comma.with_changes(whitespace_after=separator.with_changes(first_line=gap.first_line))
+    )
+    after_new = gap.with_changes(first_line=cst.TrailingWhitespace())
+    if at_end:
+        elements.append(cst.Element(value=value, comma=previous.comma))
+        return lst.with_changes(elements=elements, rbracket=lst.rbracket.with_changes(whitespace_before=after_new))
+    elements.insert(insert_at, cst.Element(value=value, comma=cst.Comma(whitespace_after=after_new)))
     return lst.with_changes(elements=elements)
 
 
