@@ -1,0 +1,1 @@
+"""In-tree mode: edits that add a generated model to a transformers checkout."""
