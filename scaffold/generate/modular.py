@@ -93,8 +93,8 @@ def _split_statements(source: str) -> tuple[str, list[_Statement]]:
             kind = "class"
         elif isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["__all__"]:
             kind = "all"
-        elif isinstance(node, ast.Try) and all(isinstance(s, (ast.Import, ast.ImportFrom)) for s in node.body):
-            kind = "import"
+        elif isinstance(node, (ast.Try, ast.If)) and all(isinstance(s, (ast.Import, ast.ImportFrom)) for s in node.body):
+            kind = "import"  # a guarded import: `try: from x import y` or `if is_torch_available(): import torch`
         else:
             kind = "other"
         statements.append(_Statement(text.rstrip("\n"), _defined(node), _names_used(node), kind, blank_before))
@@ -110,7 +110,7 @@ def _strip_blank_tail(lines: list[str]) -> list[str]:
 def _import_for(statement: _Statement, used: set[str]) -> str | None:
     """The import statement restricted to the names `used` (None when it provides none of them)."""
     node = ast.parse(statement.source).body[-1]
-    if isinstance(node, ast.Try):
+    if isinstance(node, (ast.Try, ast.If)):
         return statement.source if statement.defines & used else None
     aliases = [a for a in node.names if (a.asname or a.name).split(".")[0] in used]
     if not aliases:
@@ -178,6 +178,9 @@ def split_modular(source: str, options: SplitOptions) -> dict[str, str]:
         body = bodies[file]
         defined_here = set().union(*(s.defines for s in body))
         used = _uses(body) - defined_here
+        for s in imports:  # a guarded import needs the names its guard uses
+            if isinstance(ast.parse(s.source).body[-1], (ast.Try, ast.If)) and s.defines & used:
+                used |= s.uses - s.defines
         needed_imports = [(s, i) for s, i in ((s, _import_for(s, used)) for s in imports) if i]
         # The converter keeps the blank lines that stood before the file's first import in the modular file.
         lead = "\n" * needed_imports[0][0].blank_before if needed_imports else ""

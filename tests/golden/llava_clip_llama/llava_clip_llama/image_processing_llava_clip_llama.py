@@ -12,12 +12,14 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-import torch
 from transformers.image_processing_backends import TorchvisionBackend
 from transformers.image_processing_utils import BatchFeature
 from transformers.image_utils import OPENAI_CLIP_MEAN, OPENAI_CLIP_STD, PILImageResampling
 from transformers.processing_utils import ImagesKwargs, Unpack
-from transformers.utils import auto_docstring
+from transformers.utils import auto_docstring, is_torch_available
+
+if is_torch_available():  # the PIL backend's module imports the Kwargs class from here without torch
+    import torch
 
 
 class LlavaClipLlamaImageProcessorKwargs(ImagesKwargs, total=False):

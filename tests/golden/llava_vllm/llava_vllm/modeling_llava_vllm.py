@@ -15,7 +15,6 @@
 import re
 from dataclasses import dataclass
 
-import torch
 from torch import nn
 from transformers.activations import ACT2FN
 from transformers.cache_utils import Cache
@@ -24,9 +23,11 @@ from transformers.modeling_outputs import BaseModelOutputWithPast, BaseModelOutp
 from transformers.modeling_utils import PreTrainedModel
 from transformers.models.auto import AutoModel
 from transformers.processing_utils import Unpack
-from transformers.utils import TransformersKwargs, auto_docstring
+from transformers.utils import TransformersKwargs, auto_docstring, is_torch_available
 from transformers.utils.generic import can_return_tuple
 
+if is_torch_available():  # the PIL backend's module imports the Kwargs class from here without torch
+    import torch
 from .configuration_llava_vllm import LlavaVllmConfig
 
 
