@@ -9,6 +9,7 @@ import re
 
 import torch
 from torch import nn
+
 from transformers import AutoModel
 from transformers.activations import ACT2FN
 from transformers.models.llava.modeling_llava import (
@@ -18,6 +19,7 @@ from transformers.models.llava.modeling_llava import (
 )
 
 from .configuration_llava_clip_llama import LlavaClipLlamaConfig
+
 
 MLP_GELU = re.compile(r"mlp([1-9][0-9]*)x_gelu")
 

@@ -5,6 +5,7 @@ number of features the model produces for that image."""
 from transformers.image_utils import get_image_size, to_numpy_array
 from transformers.processing_utils import MultiModalData, ProcessorMixin
 
+
 # The spec's chat template (None: the processor has none unless one is passed or saved with it).
 CHAT_TEMPLATE = None
 

@@ -4,7 +4,9 @@
 from typing import Literal
 
 from huggingface_hub.dataclasses import strict
+
 from transformers import CONFIG_MAPPING, AutoConfig, PreTrainedConfig
+
 
 try:
     from transformers.configuration_utils import SubConfigSpec

@@ -2,6 +2,7 @@
 """PIL backend of the LlavaVllm image processor: same defaults and kwargs as LlavaVllmImageProcessor."""
 
 import numpy as np
+
 from transformers import BatchFeature
 from transformers.image_processing_backends import PilBackend
 from transformers.image_utils import OPENAI_CLIP_MEAN, OPENAI_CLIP_STD, PILImageResampling

@@ -13,6 +13,7 @@ from typing import Literal
 import torch
 from huggingface_hub.dataclasses import strict
 from torch import nn
+
 from transformers.activations import ACT2FN
 from transformers.configuration_utils import SubConfigSpec
 from transformers.models.auto import AutoConfig
@@ -23,6 +24,7 @@ from transformers.models.llava.modeling_llava import (
     LlavaPreTrainedModel,
 )
 from transformers.models.llava.processing_llava import LlavaProcessor
+
 
 MLP_GELU = re.compile(r"mlp([1-9][0-9]*)x_gelu")
 

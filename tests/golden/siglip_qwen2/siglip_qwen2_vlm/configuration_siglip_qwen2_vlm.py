@@ -5,7 +5,9 @@ from dataclasses import field
 from typing import Literal
 
 from huggingface_hub.dataclasses import strict
+
 from transformers import CONFIG_MAPPING, AutoConfig, PreTrainedConfig
+
 
 try:
     from transformers.configuration_utils import SubConfigSpec

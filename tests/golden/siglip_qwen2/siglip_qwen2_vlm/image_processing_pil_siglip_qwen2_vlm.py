@@ -2,6 +2,7 @@
 """PIL backend of the SiglipQwen2Vlm image processor: same defaults and kwargs as SiglipQwen2VlmImageProcessor."""
 
 import numpy as np
+
 from transformers import BatchFeature
 from transformers.image_processing_backends import PilBackend
 from transformers.image_utils import IMAGENET_STANDARD_MEAN, IMAGENET_STANDARD_STD, PILImageResampling

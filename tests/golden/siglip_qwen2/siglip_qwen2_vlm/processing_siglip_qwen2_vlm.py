@@ -5,6 +5,7 @@ number of features the model produces for that image."""
 from transformers.image_utils import get_image_size, to_numpy_array
 from transformers.processing_utils import MultiModalData, ProcessorMixin
 
+
 # The spec's chat template (None: the processor has none unless one is passed or saved with it).
 CHAT_TEMPLATE = "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{% if message['content'] is string %}{{ message['content'] }}{% else %}{% for part in message['content'] %}{% if part['type'] == 'image' %}<|image_pad|>{% elif part['type'] == 'text' %}{{ part['text'] }}{% endif %}{% endfor %}{% endif %}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 

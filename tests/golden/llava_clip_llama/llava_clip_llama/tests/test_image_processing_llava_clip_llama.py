@@ -23,8 +23,10 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+
 from transformers import AutoImageProcessor, PreTrainedConfig
 from transformers.processing_utils import ImagesKwargs
+
 
 PIL_MODULE = "llava_clip_llama.image_processing_pil_llava_clip_llama"
 PIL_CLASS = "LlavaClipLlamaImageProcessorPil"

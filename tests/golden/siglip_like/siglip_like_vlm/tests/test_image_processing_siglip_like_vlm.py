@@ -23,8 +23,10 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+
 from transformers import AutoImageProcessor, PreTrainedConfig
 from transformers.processing_utils import ImagesKwargs
+
 
 PIL_MODULE = "siglip_like_vlm.image_processing_pil_siglip_like_vlm"
 PIL_CLASS = "SiglipLikeVlmImageProcessorPil"

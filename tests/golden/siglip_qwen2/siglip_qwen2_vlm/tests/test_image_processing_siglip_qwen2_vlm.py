@@ -23,8 +23,10 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+
 from transformers import AutoImageProcessor, PreTrainedConfig
 from transformers.processing_utils import ImagesKwargs
+
 
 PIL_MODULE = "siglip_qwen2_vlm.image_processing_pil_siglip_qwen2_vlm"
 PIL_CLASS = "SiglipQwen2VlmImageProcessorPil"
