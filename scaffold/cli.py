@@ -19,6 +19,7 @@ from scaffold.parity.cli import check_parity, gen_tests
 STATUS_COLORS = {
     "created": "green",
     "updated": "yellow",
+    "edited": "yellow",
     "unchanged": None,
     "would create": "cyan",
     "would change": "yellow",

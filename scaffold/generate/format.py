@@ -3,11 +3,12 @@ and modular converter run (ruff check --fix, then ruff format, with the tree's o
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import subprocess
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import black
 
@@ -26,8 +27,8 @@ def format_python(source: str, path: str, options: FormatOptions = FormatOptions
         raise RuntimeError(f"generated {path} is not valid Python: {exc}") from exc
 
 
-# Out of tree, ruff only sorts imports and drops unused ones (what the modular split leaves to it); black formats.
-PACKAGE_RUFF_ARGS = ("--isolated", "--select", "I,F401", "--line-length", "119")
+# Out of tree: ruff sorts imports and drops unused ones (what the modular split leaves to it), then formats.
+PACKAGE_RUFF_ARGS = ("--isolated", "--line-length", "119", "--target-version", "py310")
 
 
 def _ruff(args: list[str], source: str, path: str) -> str:
@@ -48,8 +49,12 @@ def _ruff(args: list[str], source: str, path: str) -> str:
 def ruff_fix_and_format(source: str, path: str, config: Path | None) -> str:
     """`ruff check --fix` then `ruff format` with a transformers tree's config (None: the package settings)."""
     if config is None:
-        fixed = _ruff(["check", "--fix", "--exit-zero", *PACKAGE_RUFF_ARGS], source, path)
-        return format_python(fixed, path)
+        # transformers' lint and format settings; the generated package counts as first-party, like transformers.
+        first_party = ["transformers", *PurePosixPath(path).parts[:1]]
+        isort = ["lint.isort.lines-after-imports = 2", f"lint.isort.known-first-party = {json.dumps(first_party)}"]
+        settings = [*PACKAGE_RUFF_ARGS, *(arg for setting in isort for arg in ("--config", setting))]
+        fixed = _ruff(["check", "--fix", "--exit-zero", "--select", "I,F401", *settings], source, path)
+        return _ruff(["format", *settings], fixed, path)
     settings = ["--config", str(config)]
     fixed = _ruff(["check", "--fix", "--exit-zero", *settings], source, path)
     return _ruff(["format", *settings], fixed, path)

@@ -1,4 +1,5 @@
-"""Values reach generated code only through `py_literal`: Python literals built with repr, never pasted text."""
+"""Values reach generated code only through `py_literal` (Python literals built with repr, never pasted text); text
+shown inside a docstring or comment goes through `py_doc`."""
 
 from __future__ import annotations
 
@@ -32,3 +33,20 @@ def py_literal(value: Any) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(f"{py_literal(k)}: {py_literal(v)}" for k, v in value.items()) + "}"
     raise TypeError(f"refusing to render {type(value).__name__} as a Python literal")
+
+
+def py_doc(text: str) -> str:
+    """Text made safe to place inside a triple-quoted docstring (raw or not) or a comment.
+
+    The result is one printable line with no quote character and no backslash left unescaped, so it cannot close
+    the docstring, end a raw string, start a new line of code, or be changed by black's docstring handling.
+    """
+    out = []
+    for ch in str(text):
+        if ch in '\\"':
+            out.append("\\" + ch)
+        elif ch.isprintable():
+            out.append(ch)
+        else:
+            out.append(ascii(ch)[1:-1])  # \n, \x0b, \u2028, ...
+    return "".join(out)

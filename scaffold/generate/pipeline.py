@@ -44,19 +44,11 @@ def render_spec(spec: Spec, spec_name: str, target: Target = Target("package")) 
     for planned in the_plan.templates:
         files[planned.path] = render_template(planned.template, planned.context)
 
-    to_format = [
-        path
-        for planned_path, path in ((p, p) for p in files)
-        if planned_path.endswith(".py") and planned_path != modular.modular_path and files[planned_path].strip()
-    ]
-    unformatted = {p.path for p in the_plan.templates if not p.formatted}
-    to_format = [path for path in to_format if path not in unformatted]
-    # In-tree every file goes through ruff as `make style` runs it; out of tree, the split files need ruff's
-    # import sorting before black, and template-written files are black only.
-    items = [
-        (files[path], _in_root(target, path), config, target.in_tree or path in modular.derived_paths.values())
-        for path in to_format
-    ]
+    unformatted = {p.path for p in the_plan.templates if not p.formatted} | {modular.modular_path}
+    to_format = [path for path, text in files.items() if path.endswith(".py") and path not in unformatted and text.strip()]
+    # Imports sorted and pruned by ruff with transformers' settings; then, in-tree, ruff format (as `make style`
+    # runs it), out of tree black.
+    items = [(files[path], _in_root(target, path), config, True) for path in to_format]
     files.update(zip(to_format, format_many(items), strict=True))
     return files
 

@@ -1,4 +1,4 @@
-"""The Jinja2 environment: templates shipped in the package, StrictUndefined, and the one literal filter."""
+"""The Jinja2 environment: templates shipped in the package, StrictUndefined, the literal and docstring filters."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import jinja2
 
-from scaffold.generate.literals import py_literal
+from scaffold.generate.literals import py_doc, py_literal
 
 
 def templates_dir() -> Path:
@@ -28,6 +28,7 @@ def environment() -> jinja2.Environment:
         autoescape=False,
     )
     env.filters["py"] = py_literal
+    env.filters["py_doc"] = py_doc
     return env
 
 

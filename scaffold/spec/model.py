@@ -7,12 +7,14 @@ that transformers would otherwise only reject at run time.
 from __future__ import annotations
 
 import keyword
+import math
 import re
 from fractions import Fraction
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from scaffold.spec.names import model_type_problem, name_problem
 from scaffold.transformers_api import IMAGES_KWARGS_KEYS, NAMED_STATS
 
 KeyPath = tuple[str | int, ...]
@@ -66,7 +68,8 @@ IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    # Non-finite floats (.nan, .inf) have no Python literal and no meaning in a config: refused for every field.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, allow_inf_nan=False)
 
 
 def _parse_fraction(value: Any) -> Any:
@@ -113,6 +116,8 @@ class ModelSpec(_Strict):
     def _camel(cls, v: str) -> str:
         if not re.fullmatch(r"[A-Z][A-Za-z0-9]*", v):
             raise ValueError(f"must be a CamelCase identifier starting with an upper-case letter, got {v!r}")
+        if problem := name_problem(v):
+            raise ValueError(problem)
         return v
 
     @field_validator("model_type")
@@ -120,6 +125,8 @@ class ModelSpec(_Strict):
     def _snake(cls, v: str) -> str:
         if not re.fullmatch(r"[a-z][a-z0-9_]*", v) or keyword.iskeyword(v):
             raise ValueError(f"must be a snake_case identifier (lower-case letters, digits, _), got {v!r}")
+        if problem := model_type_problem(v):
+            raise ValueError(problem)
         return v
 
 
@@ -144,7 +151,10 @@ class CustomKwarg(_Strict):
         # The doc lands inside a raw docstring: keep it to one paragraph that cannot close or escape it.
         if '"""' in v or "\\" in v:
             raise ValueError("must not contain triple quotes or backslashes")
-        return " ".join(v.split())
+        v = " ".join(v.split())
+        if not v.isprintable():
+            raise ValueError("must contain printable characters only")
+        return v
 
 
 def check_custom_default(kwarg: CustomKwarg) -> str | None:
@@ -154,7 +164,7 @@ def check_custom_default(kwarg: CustomKwarg) -> str | None:
 
     def is_scalar(v: Any, t: type) -> bool:
         if t is float:
-            return isinstance(v, (int, float)) and not isinstance(v, bool)
+            return isinstance(v, (int, float)) and not isinstance(v, bool) and (isinstance(v, int) or math.isfinite(v))
         return isinstance(v, t) and (t is bool or not isinstance(v, bool))
 
     ok = (
@@ -162,7 +172,11 @@ def check_custom_default(kwarg: CustomKwarg) -> str | None:
         if isinstance(expected, tuple)
         else is_scalar(value, expected)
     )
-    return None if ok else f"default {value!r} is not of type {kwarg.type}"
+    if ok:
+        return None
+    if any(isinstance(v, float) and not math.isfinite(v) for v in (value if isinstance(value, list) else [value])):
+        return f"default {value!r} is not a finite number"
+    return f"default {value!r} is not of type {kwarg.type}"
 
 
 class ImageProcessorSpec(_Strict):

@@ -2,7 +2,68 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
+
+# CamelCase names the generated modules import or define themselves (besides the spec's own classes). A class
+# derived from `model.name` must not be one of them: it would shadow the import or redefine the class.
+# tests/test_hostile_names.py derives this set from rendered examples, so it cannot drift from the templates.
+GENERATED_CODE_NAMES = frozenset({
+    "AddedToken", "AutoConfig", "AutoImageProcessor", "AutoModel", "AutoModelForImageTextToText", "AutoProcessor",
+    "AutoTokenizer", "AutoWeightsLoader", "BaseDummyInputsBuilder", "BaseMultiModalProcessor", "BaseProcessingInfo",
+    "BatchFeature", "CLIPVisionModel", "EngineArgs", "FreshInterpreter", "Image", "ImageSize", "ImagesKwargs",
+    "IntermediateTensors", "Iterable", "Literal", "LlavaConfig", "LlavaForConditionalGeneration", "LlavaModel",
+    "LlavaPreTrainedModel", "LlavaProcessor", "Mapping", "ModelRegistry", "MultiModalData", "MultiModalDataDict",
+    "MultiModalDataItems", "MultiModalDummyOptions", "MultiModalEmbeddings", "MultiModalFieldConfig",
+    "MultiModalKwargsItems", "ParityConfig", "Path", "PilBackend", "PreTrainedConfig", "PreTrainedTokenizerFast",
+    "ProcessorMixin", "PromptReplacement", "PromptUpdate", "PromptUpdateDetails", "QuantizationConfig",
+    "ReplicatedLinear", "Sequence", "SiglipVisionModel", "SubConfigSpec", "SupportsMultiModal", "Tokenizer",
+    "TorchvisionBackend", "Unpack", "VllmConfig", "VllmModel", "WeightsMapper",
+})  # fmt: skip
+
+# Top-level modules the package name must not shadow (besides the standard library): what the generated code and
+# scaffold import, and transformers' own top-level modules. Guarded by tests/test_hostile_names.py.
+DEPENDENCY_MODULES = frozenset({
+    "PIL", "accelerate", "black", "click", "filelock", "huggingface_hub", "jinja2", "libcst", "numpy", "packaging",
+    "pydantic", "pydantic_core", "pytest", "regex", "requests", "ruamel", "safetensors", "scaffold", "tokenizers",
+    "torch", "torchvision", "tqdm", "transformers", "vllm", "yaml",
+})  # fmt: skip
+TRANSFORMERS_MODULES = frozenset({
+    "activations", "audio_utils", "backbone_utils", "cache_utils", "cli", "configuration_utils",
+    "conversion_mapping", "convert_slow_tokenizer", "convert_slow_tokenizers_checkpoints_to_fast",
+    "core_model_loading", "data", "debug_utils", "decision", "dependency_versions_check",
+    "dependency_versions_table", "distributed", "dynamic_module_utils", "exporters",
+    "feature_extraction_sequence_utils", "feature_extraction_utils", "file_utils", "fusion_mapping", "generation",
+    "hf_argparser", "hyperparameter_search", "image_processing_backends", "image_processing_base",
+    "image_processing_outputs", "image_processing_utils", "image_transforms", "image_utils", "initialization",
+    "integrations", "loss", "masking_utils", "model_debugging_utils", "modelcard", "modeling_attn_mask_utils",
+    "modeling_flash_attention_utils", "modeling_gguf_pytorch_utils", "modeling_layers", "modeling_outputs",
+    "modeling_rope_utils", "modeling_utils", "models", "monkey_patching", "optimization", "pipelines",
+    "processing_utils", "pytorch_utils", "quantizers", "safetensors_conversion", "testing_utils",
+    "time_series_utils", "tokenization_mistral_common", "tokenization_python", "tokenization_utils_base",
+    "tokenization_utils_sentencepiece", "tokenization_utils_tokenizers", "trainer", "trainer_callback",
+    "trainer_jit_checkpoint", "trainer_optimizer", "trainer_pt_utils", "trainer_seq2seq", "trainer_utils",
+    "training_args", "training_args_seq2seq", "utils", "video_processing_utils", "video_utils", "vision_utils",
+})  # fmt: skip
+
+
+def name_problem(name: str) -> str | None:
+    """Why `model.name` cannot be used: a class derived from it collides with a name the generated code uses."""
+    clashes = sorted(set(Names.from_parts(name, "m").class_names()) & GENERATED_CODE_NAMES)
+    if clashes:
+        return f"{name!r} would define {', '.join(clashes)}, which the generated code imports or defines itself"
+    return None
+
+
+def model_type_problem(model_type: str) -> str | None:
+    """Why `model.model_type` cannot be the package name: it would shadow a module the code imports."""
+    if model_type in sys.stdlib_module_names:
+        return f"{model_type!r} would shadow the standard-library module {model_type}"
+    if model_type.lower() in {m.lower() for m in DEPENDENCY_MODULES}:
+        return f"{model_type!r} would shadow the module {model_type} that the generated code or scaffold imports"
+    if model_type in TRANSFORMERS_MODULES:
+        return f"{model_type!r} is the name of a transformers module (transformers.{model_type})"
+    return None
 
 
 @dataclass(frozen=True)
@@ -13,6 +74,14 @@ class Names:
     @classmethod
     def from_parts(cls, name: str, model_type: str) -> Names:
         return cls(prefix=name, model_type=model_type)
+
+    def class_names(self) -> list[str]:
+        """Every class name the generated code defines."""
+        return [
+            getattr(self, attr)
+            for attr in dir(type(self))
+            if attr.endswith("_class") or attr in ("image_processor", "image_processor_pil")
+        ]
 
     # classes
     @property
@@ -92,6 +161,18 @@ class Names:
     @property
     def vllm_module(self) -> str:
         return f"vllm_{self.model_type}"
+
+    @property
+    def vllm_processing_info_class(self) -> str:
+        return f"{self.prefix}ProcessingInfo"
+
+    @property
+    def vllm_dummy_inputs_class(self) -> str:
+        return f"{self.prefix}DummyInputsBuilder"
+
+    @property
+    def vllm_multimodal_processor_class(self) -> str:
+        return f"{self.prefix}MultiModalProcessor"
 
     @property
     def vllm_plugin_module(self) -> str:

@@ -16,4 +16,5 @@
 from .image_processing_clip_like_vlm import ClipLikeVlmImageProcessor
 from .image_processing_pil_clip_like_vlm import ClipLikeVlmImageProcessorPil
 
+
 __all__ = ["ClipLikeVlmImageProcessor", "ClipLikeVlmImageProcessorPil"]

@@ -25,6 +25,7 @@ from .image_processing_llava_clip_llama import LlavaClipLlamaImageProcessor
 from .image_processing_pil_llava_clip_llama import LlavaClipLlamaImageProcessorPil
 from .processing_llava_clip_llama import LlavaClipLlamaProcessor
 
+
 AutoConfig.register(LlavaClipLlamaConfig.model_type, LlavaClipLlamaConfig, exist_ok=True)
 AutoImageProcessor.register(
     LlavaClipLlamaConfig,

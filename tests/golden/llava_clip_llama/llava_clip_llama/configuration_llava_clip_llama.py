@@ -15,9 +15,11 @@
 from typing import Literal
 
 from huggingface_hub.dataclasses import strict
+
 from transformers.configuration_utils import PreTrainedConfig
 from transformers.models.auto import CONFIG_MAPPING, AutoConfig
 from transformers.utils import auto_docstring
+
 
 try:
     from transformers.configuration_utils import SubConfigSpec

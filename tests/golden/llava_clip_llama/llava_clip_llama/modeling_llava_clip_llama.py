@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from torch import nn
+
 from transformers.activations import ACT2FN
 from transformers.cache_utils import Cache
 from transformers.generation import GenerationMixin
@@ -25,6 +26,7 @@ from transformers.models.auto import AutoModel
 from transformers.processing_utils import Unpack
 from transformers.utils import TransformersKwargs, auto_docstring, is_torch_available
 from transformers.utils.generic import can_return_tuple
+
 
 if is_torch_available():  # the PIL backend's module imports the Kwargs class from here without torch
     import torch

@@ -25,6 +25,7 @@ from .image_processing_llava_vllm import LlavaVllmImageProcessor
 from .image_processing_pil_llava_vllm import LlavaVllmImageProcessorPil
 from .processing_llava_vllm import LlavaVllmProcessor
 
+
 AutoConfig.register(LlavaVllmConfig.model_type, LlavaVllmConfig, exist_ok=True)
 AutoImageProcessor.register(
     LlavaVllmConfig,

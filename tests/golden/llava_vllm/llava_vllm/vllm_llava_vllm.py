@@ -23,7 +23,6 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import torch
 from torch import nn
-from transformers import BatchFeature
 from vllm.config import VllmConfig
 from vllm.config.multimodal import MultiModalDummyOptions
 from vllm.inputs import MultiModalDataDict
@@ -52,10 +51,13 @@ from vllm.multimodal.processing import (
 )
 from vllm.sequence import IntermediateTensors
 
+from transformers import BatchFeature
+
 from .configuration_llava_vllm import LlavaVllmConfig
 from .modeling_llava_vllm import projector_depth
 from .processing_llava_vllm import LlavaVllmProcessor
 from .vllm_plugin_llava_vllm import num_image_tokens
+
 
 IMAGE_PLACEHOLDER = "<image>"
 

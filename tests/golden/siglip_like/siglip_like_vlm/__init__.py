@@ -16,4 +16,5 @@
 from .image_processing_pil_siglip_like_vlm import SiglipLikeVlmImageProcessorPil
 from .image_processing_siglip_like_vlm import SiglipLikeVlmImageProcessor
 
+
 __all__ = ["SiglipLikeVlmImageProcessor", "SiglipLikeVlmImageProcessorPil"]

@@ -25,6 +25,7 @@ from .image_processing_pil_siglip_qwen2_vlm import SiglipQwen2VlmImageProcessorP
 from .image_processing_siglip_qwen2_vlm import SiglipQwen2VlmImageProcessor
 from .processing_siglip_qwen2_vlm import SiglipQwen2VlmProcessor
 
+
 AutoConfig.register(SiglipQwen2VlmConfig.model_type, SiglipQwen2VlmConfig, exist_ok=True)
 AutoImageProcessor.register(
     SiglipQwen2VlmConfig,

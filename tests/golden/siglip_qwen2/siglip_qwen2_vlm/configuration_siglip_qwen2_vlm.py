@@ -16,9 +16,11 @@ from dataclasses import field
 from typing import Literal
 
 from huggingface_hub.dataclasses import strict
+
 from transformers.configuration_utils import PreTrainedConfig
 from transformers.models.auto import CONFIG_MAPPING, AutoConfig
 from transformers.utils import auto_docstring
+
 
 try:
     from transformers.configuration_utils import SubConfigSpec

@@ -18,6 +18,7 @@ from transformers.image_utils import IMAGENET_STANDARD_MEAN, IMAGENET_STANDARD_S
 from transformers.processing_utils import ImagesKwargs, Unpack
 from transformers.utils import auto_docstring, is_torch_available
 
+
 if is_torch_available():  # the PIL backend's module imports the Kwargs class from here without torch
     import torch
 

@@ -16,4 +16,5 @@
 from .image_processing_pil_tiled_vlm import TiledVlmImageProcessorPil
 from .image_processing_tiled_vlm import TiledVlmImageProcessor
 
+
 __all__ = ["TiledVlmImageProcessor", "TiledVlmImageProcessorPil"]

@@ -20,6 +20,14 @@ import pytest
 import torch
 from PIL import Image
 from tokenizers import Tokenizer, models, pre_tokenizers
+
+from llava_clip_llama import (
+    LlavaClipLlamaConfig,
+    LlavaClipLlamaForConditionalGeneration,
+    LlavaClipLlamaImageProcessor,
+    LlavaClipLlamaImageProcessorPil,
+    LlavaClipLlamaProcessor,
+)
 from transformers import (
     AddedToken,
     AutoConfig,
@@ -29,13 +37,6 @@ from transformers import (
     PreTrainedTokenizerFast,
 )
 
-from llava_clip_llama import (
-    LlavaClipLlamaConfig,
-    LlavaClipLlamaForConditionalGeneration,
-    LlavaClipLlamaImageProcessor,
-    LlavaClipLlamaImageProcessorPil,
-    LlavaClipLlamaProcessor,
-)
 
 IMAGE_TOKEN = "<image>"
 IMAGE_TOKEN_ID = 127

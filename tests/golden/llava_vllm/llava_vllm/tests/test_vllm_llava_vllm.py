@@ -28,7 +28,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from transformers.utils import is_torchvision_available
 
 from llava_vllm import (
     LlavaVllmConfig,
@@ -37,8 +36,10 @@ from llava_vllm import (
     LlavaVllmProcessor,
 )
 from llava_vllm.vllm_plugin_llava_vllm import ARCHITECTURE, num_image_tokens, register
+from transformers.utils import is_torchvision_available
 
 from .test_modeling_llava_vllm import build_tokenizer, smooth_image, words
+
 
 IMAGE_TOKEN = "<image>"
 IMAGE_TOKEN_ID = 127
@@ -204,8 +205,9 @@ def test_vllm_discovers_the_entry_point(vllm, tmp_path, monkeypatch):
 
 
 def test_vllm_processor_matches_the_transformers_processor(vllm, checkpoint):
-    from transformers import AutoProcessor
     from vllm.multimodal import MULTIMODAL_REGISTRY
+
+    from transformers import AutoProcessor
 
     model_config = engine_args(checkpoint).create_model_config()
     vllm_processor = MULTIMODAL_REGISTRY.create_processor(model_config)

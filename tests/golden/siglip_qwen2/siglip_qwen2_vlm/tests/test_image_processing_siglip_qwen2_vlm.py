@@ -23,8 +23,10 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+
 from transformers import AutoImageProcessor, PreTrainedConfig
 from transformers.processing_utils import ImagesKwargs
+
 
 PIL_MODULE = "siglip_qwen2_vlm.image_processing_pil_siglip_qwen2_vlm"
 PIL_CLASS = "SiglipQwen2VlmImageProcessorPil"
@@ -319,7 +321,8 @@ class FreshInterpreter:
 
 DOCSTRING_CHECK = FreshInterpreter(f"import {TORCHVISION_MODULE}, {PIL_MODULE}") if IMPORT_OUTPUT is None else None
 # sys.modules entry None makes `import torchvision` fail and transformers report it unavailable.
-NO_TORCHVISION_CODE = textwrap.dedent(f"""
+NO_TORCHVISION_CODE = textwrap.dedent(
+    f"""
     import sys
     sys.modules["torchvision"] = None
     import numpy as np
@@ -329,7 +332,8 @@ NO_TORCHVISION_CODE = textwrap.dedent(f"""
     out = Processor()(image, return_tensors="np")
     assert "torchvision" not in sys.modules or sys.modules["torchvision"] is None
     print(out["pixel_values"].shape)
-    """)
+    """
+)
 NO_TORCHVISION_CHECK = FreshInterpreter(NO_TORCHVISION_CODE)
 
 

@@ -20,6 +20,14 @@ import pytest
 import torch
 from PIL import Image
 from tokenizers import Tokenizer, models, pre_tokenizers
+
+from siglip_qwen2_vlm import (
+    SiglipQwen2VlmConfig,
+    SiglipQwen2VlmForConditionalGeneration,
+    SiglipQwen2VlmImageProcessor,
+    SiglipQwen2VlmImageProcessorPil,
+    SiglipQwen2VlmProcessor,
+)
 from transformers import (
     AddedToken,
     AutoConfig,
@@ -29,13 +37,6 @@ from transformers import (
     PreTrainedTokenizerFast,
 )
 
-from siglip_qwen2_vlm import (
-    SiglipQwen2VlmConfig,
-    SiglipQwen2VlmForConditionalGeneration,
-    SiglipQwen2VlmImageProcessor,
-    SiglipQwen2VlmImageProcessorPil,
-    SiglipQwen2VlmProcessor,
-)
 
 IMAGE_TOKEN = "<|image_pad|>"
 IMAGE_TOKEN_ID = 151
