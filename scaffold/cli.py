@@ -57,8 +57,7 @@ def main() -> None:
     "transformers_tree",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
-    help="Write the model into this transformers checkout (or unpacked sdist) as a pull request would; "
-    "-o is ignored.",
+    help="Write the model into this transformers checkout (or unpacked sdist) as a pull request would; -o is ignored.",
 )
 @click.option(
     "--kwargs-mode",

@@ -93,7 +93,9 @@ def _split_statements(source: str) -> tuple[str, list[_Statement]]:
             kind = "class"
         elif isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["__all__"]:
             kind = "all"
-        elif isinstance(node, (ast.Try, ast.If)) and all(isinstance(s, (ast.Import, ast.ImportFrom)) for s in node.body):
+        elif isinstance(node, (ast.Try, ast.If)) and all(
+            isinstance(s, (ast.Import, ast.ImportFrom)) for s in node.body
+        ):
             kind = "import"  # a guarded import: `try: from x import y` or `if is_torch_available(): import torch`
         else:
             kind = "other"

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from scaffold.errors import UsageError
 from scaffold.generate.format import format_many
 from scaffold.generate.modular import absolute_imports, split_modular
-from scaffold.generate.plan import Target, plan
+from scaffold.generate.plan import PACKAGE, Target, copyright_year, plan
 from scaffold.generate.render import render_template
-from scaffold.generate.write import WriteReport, write_files
+from scaffold.generate.write import FileOp, WriteReport, write_files
+from scaffold.intree import registry
 from scaffold.spec.load import load_spec
 from scaffold.spec.model import Spec
+from scaffold.spec.names import Names
 
 
 def apply_overrides(spec: Spec, kwargs_mode: str | None) -> Spec:
@@ -24,7 +27,7 @@ def _ruff_config(target: Target) -> Path | None:
     return target.root / "pyproject.toml" if target.in_tree and target.root is not None else None
 
 
-def render_spec(spec: Spec, spec_name: str, target: Target = Target("package")) -> dict[str, str]:
+def render_spec(spec: Spec, spec_name: str, target: Target = PACKAGE) -> dict[str, str]:
     """Relative path -> final file text, for every file the spec produces."""
     the_plan = plan(spec, spec_name, target)
     config = _ruff_config(target)
@@ -45,7 +48,9 @@ def render_spec(spec: Spec, spec_name: str, target: Target = Target("package")) 
         files[planned.path] = render_template(planned.template, planned.context)
 
     unformatted = {p.path for p in the_plan.templates if not p.formatted} | {modular.modular_path}
-    to_format = [path for path, text in files.items() if path.endswith(".py") and path not in unformatted and text.strip()]
+    to_format = [
+        path for path, text in files.items() if path.endswith(".py") and path not in unformatted and text.strip()
+    ]
     # Imports sorted and pruned by ruff with transformers' settings; then, in-tree, ruff format (as `make style`
     # runs it), out of tree black.
     items = [(files[path], _in_root(target, path), config, True) for path in to_format]
@@ -65,8 +70,21 @@ def generate(
     force: bool = False,
     dry_run: bool = False,
     kwargs_mode: str | None = None,
-    target: Target = Target("package"),
+    target: Target = PACKAGE,
 ) -> WriteReport:
     spec = apply_overrides(load_spec(spec_path), kwargs_mode)
+    if target.in_tree:
+        if not spec.is_vlm:
+            raise UsageError(f"{spec_path}: --transformers needs a model spec (vision, projector, text, processor)")
+        registry.check_tree(out_dir)
     files = render_spec(spec, spec_path.name, target)
-    return write_files(out_dir, files, force=force, dry_run=dry_run)
+    ops = [FileOp(path, text) for path, text in files.items()]
+    if target.in_tree:
+        names = Names.from_parts(spec.model.name, spec.model.model_type)
+        if not (out_dir / "src/transformers/models" / names.model_type).exists():
+            problems = registry.existing_names(out_dir, names)
+            if problems:
+                raise UsageError("the transformers tree already has this model:\n" + "\n".join(problems))
+        edits = registry.registration_edits(out_dir, names, pretty_name=spec.model.name, year=copyright_year())
+        ops += [FileOp(e.path, e.text, None if e.new_file else e.base) for e in edits]
+    return write_files(out_dir, ops, force=force, dry_run=dry_run)

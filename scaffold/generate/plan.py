@@ -251,6 +251,9 @@ class Target:
         return self.kind == "tree"
 
 
+PACKAGE = Target("package")
+
+
 @dataclass(frozen=True)
 class ModularPlan:
     """The modular file: rendered once, then split into the model files (see generate/modular.py)."""
@@ -299,7 +302,7 @@ def modular_context(spec: Spec, names: Names, target: Target, ip_ctx: dict, vlm:
     }
 
 
-def plan(spec: Spec, spec_name: str, target: Target = Target("package")) -> Plan:
+def plan(spec: Spec, spec_name: str, target: Target = PACKAGE) -> Plan:
     """Every file `new-vlm` writes for this spec, in a stable order."""
 
     names = Names.from_parts(spec.model.name, spec.model.model_type)
@@ -339,8 +342,6 @@ def plan(spec: Spec, spec_name: str, target: Target = Target("package")) -> Plan
             PlannedFile(f"{src}/__init__.py", "tree_init.py.jinja", tree_ctx),
             PlannedFile(f"{tests}/__init__.py", "empty.py.jinja", {}),
             PlannedFile(f"{tests}/test_image_processing_{m}.py", "tree_test_image_processing.py.jinja", tree_ctx),
-            PlannedFile(f"{tests}/test_processing_{m}.py", "tree_test_processing.py.jinja", tree_ctx),
-            PlannedFile(f"{tests}/test_modeling_{m}.py", "tree_test_modeling.py.jinja", tree_ctx),
         ]
         return Plan(files, modular)
     files = [
