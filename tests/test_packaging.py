@@ -19,6 +19,6 @@ def test_every_scaffold_package_is_listed():
 def test_installed_package_ships_the_templates():
     from scaffold.generate.render import environment, templates_dir
 
-    shipped = {p.name for p in templates_dir().glob("*.jinja")}
-    assert shipped == {p.name for p in (ROOT / "templates").glob("*.jinja")}
-    assert "image_processing.py.jinja" in environment().list_templates()
+    shipped = {p.relative_to(templates_dir()).as_posix() for p in templates_dir().rglob("*.jinja")}
+    assert shipped == {p.relative_to(ROOT / "templates").as_posix() for p in (ROOT / "templates").rglob("*.jinja")}
+    assert {"modular.py.jinja", "blocks/modeling.py.jinja"} <= set(environment().list_templates())

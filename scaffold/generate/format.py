@@ -1,5 +1,5 @@
-"""Format generated Python: black at line length 119 out of tree; in a transformers tree, what its `make style`
-and modular converter run (ruff check --fix, then ruff format, with the tree's own pyproject.toml)."""
+"""Format generated Python with ruff, as transformers' `make style` and modular converter do: `ruff check --fix`,
+then `ruff format`; in a transformers tree with its own pyproject.toml, out of tree with its settings restated."""
 
 from __future__ import annotations
 
@@ -7,25 +7,7 @@ import json
 import multiprocessing
 import os
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-
-import black
-
-
-@dataclass(frozen=True)
-class FormatOptions:
-    line_length: int = 119
-    target_versions: frozenset = frozenset({black.TargetVersion.PY310})
-
-
-def format_python(source: str, path: str, options: FormatOptions = FormatOptions()) -> str:
-    mode = black.Mode(line_length=options.line_length, target_versions=set(options.target_versions))
-    try:
-        return black.format_str(source, mode=mode)
-    except black.InvalidInput as exc:  # a template bug, not a user error: say which file
-        raise RuntimeError(f"generated {path} is not valid Python: {exc}") from exc
-
 
 # Out of tree: ruff sorts imports and drops unused ones (what the modular split leaves to it), then formats.
 PACKAGE_RUFF_ARGS = ("--isolated", "--line-length", "119", "--target-version", "py310")
@@ -41,9 +23,14 @@ def _ruff(args: list[str], source: str, path: str) -> str:
         text=True,
         check=False,
     )
-    if done.returncode not in (0, 1):  # 1: lint findings that remain after fixing; the text is still complete
+    if done.returncode not in (0, 1) or not done.stdout:  # 1: findings left after fixing; the text is complete
         raise RuntimeError(f"ruff failed on generated {path}: {done.stderr.strip()}")
     return done.stdout
+
+
+def format_python(source: str, path: str) -> str:
+    """`ruff format` alone, with the out-of-tree settings (line length 119)."""
+    return _ruff(["format", *PACKAGE_RUFF_ARGS], source, path)
 
 
 def ruff_fix_and_format(source: str, path: str, config: Path | None) -> str:
@@ -60,15 +47,14 @@ def ruff_fix_and_format(source: str, path: str, config: Path | None) -> str:
     return _ruff(["format", *settings], fixed, path)
 
 
-def _format_item(item: tuple[str, str, Path | None, bool]) -> str:
-    text, path, config, ruff = item
-    return ruff_fix_and_format(text, path, config) if ruff else format_python(text, path)
+def _format_item(item: tuple[str, str, Path | None]) -> str:
+    return ruff_fix_and_format(*item)
 
 
-def format_many(items: list[tuple[str, str, Path | None, bool]]) -> list[str]:
-    """Format (text, path, ruff config, use ruff) items, spread over the CPUs when there is enough work.
+def format_many(items: list[tuple[str, str, Path | None]]) -> list[str]:
+    """Format (text, path, tree ruff config or None) items, spread over the CPUs when there is enough work.
 
-    Uses fork so the workers inherit the imported black instead of importing it again; elsewhere it runs serially.
+    Each item runs ruff twice; fork keeps the workers cheap. Elsewhere it runs serially.
     """
     workers = min(len(items), os.cpu_count() or 1)
     if workers < 2 or len(items) < 4 or "fork" not in multiprocessing.get_all_start_methods():

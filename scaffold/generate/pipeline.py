@@ -38,7 +38,7 @@ def render_spec(spec: Spec, spec_name: str, target: Target = PACKAGE) -> dict[st
     modular = the_plan.modular
     source = render_template("modular.py.jinja", modular.context)
     if modular.modular_path is not None:
-        source = format_many([(source, _in_root(target, modular.modular_path), config, True)])[0]
+        source = format_many([(source, _in_root(target, modular.modular_path), config)])[0]
         files[modular.modular_path] = source
     derived = split_modular(source, modular.split)
     for file_type, path in modular.derived_paths.items():
@@ -51,9 +51,7 @@ def render_spec(spec: Spec, spec_name: str, target: Target = PACKAGE) -> dict[st
     to_format = [
         path for path, text in files.items() if path.endswith(".py") and path not in unformatted and text.strip()
     ]
-    # Imports sorted and pruned by ruff with transformers' settings; then, in-tree, ruff format (as `make style`
-    # runs it), out of tree black.
-    items = [(files[path], _in_root(target, path), config, True) for path in to_format]
+    items = [(files[path], _in_root(target, path), config) for path in to_format]
     files.update(zip(to_format, format_many(items), strict=True))
     return files
 

@@ -35,7 +35,7 @@ def target_context(target: ParityTarget) -> dict[str, Any]:
 
 
 def render_parity_tests(target: ParityTarget) -> str:
-    """Source of a pytest file proving the pair's parity at run time (black-formatted)."""
+    """Source of a pytest file proving the pair's parity at run time (formatted by ruff)."""
     return format_python(render_template(TEMPLATE, target_context(target)), f"<parity tests for {target.title}>")
 
 
