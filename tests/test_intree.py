@@ -24,10 +24,27 @@ from scaffold.spec.names import Names
 VERSION = "5.23.0"
 MODEL_EXAMPLES = [e for e in EXAMPLES if load_spec(e).is_vlm]
 
-# The sdist's test mixins import this helper from upstream's utils/, which the sdist does not ship. The generated
-# tests never load images from URLs, so a stand-in that returns the URL unchanged is enough for them.
-FETCH_SHIM = """def url_to_local_path(url, return_url_if_not_found=True):
-    return url
+# The sdist's test mixins import this helper from upstream's utils/, which the sdist does not ship. Upstream it maps
+# a Hub URL to a cached file; offline, this stand-in gives every image URL one smooth local test image.
+FETCH_SHIM = """import hashlib
+import os
+import tempfile
+
+import numpy as np
+from PIL import Image
+
+
+def url_to_local_path(url, return_url_if_not_found=True):
+    suffix = os.path.splitext(url)[1].lower()
+    if not url.startswith("http") or suffix not in (".png", ".jpg", ".jpeg"):
+        return url
+    path = os.path.join(tempfile.gettempdir(), "scaffold-test-images", hashlib.sha1(url.encode()).hexdigest() + suffix)
+    if not os.path.exists(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        y, x = np.mgrid[0:240, 0:320]
+        pixels = np.stack([x * 255 // 319, y * 255 // 239, (x + y) * 255 // 557], axis=-1).astype(np.uint8)
+        Image.fromarray(pixels).save(path)
+    return path
 """
 
 
@@ -135,10 +152,20 @@ def test_model_imports_resolves_and_generates(generated):
 
 def test_generated_tests_pass_on_the_sdist_mixins(generated):
     tree, names, _ = generated
-    test = tree / "tests" / "models" / names.model_type / f"test_image_processing_{names.model_type}.py"
-    done = in_tree_python(tree, "", "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test))
+    tests = tree / "tests" / "models" / names.model_type
+    files = [tests / f"test_image_processing_{names.model_type}.py", tests / f"test_processing_{names.model_type}.py"]
+    done = in_tree_python(tree, "", "-m", "pytest", "-q", "-p", "no:cacheprovider", *map(str, files))
     assert done.returncode == 0, done.stdout[-4000:]
     assert " passed" in done.stdout
+
+
+def test_modeling_test_skips_without_upstream_testers(generated):
+    """The sdist lacks tests/vlm_tester.py: the modeling test says so and skips (it runs in a real checkout)."""
+    tree, names, _ = generated
+    test = tree / "tests" / "models" / names.model_type / f"test_modeling_{names.model_type}.py"
+    done = in_tree_python(tree, "", "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", str(test))
+    assert done.returncode == 5, done.stdout[-3000:]  # pytest's "no tests ran": the module skipped itself
+    assert "1 skipped" in done.stdout and "tests/vlm_tester.py is not in this tree" in done.stdout
 
 
 def test_check_parity_is_clean_on_the_new_folder(generated):

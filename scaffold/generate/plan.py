@@ -342,6 +342,8 @@ def plan(spec: Spec, spec_name: str, target: Target = PACKAGE) -> Plan:
             PlannedFile(f"{src}/__init__.py", "tree_init.py.jinja", tree_ctx),
             PlannedFile(f"{tests}/__init__.py", "empty.py.jinja", {}),
             PlannedFile(f"{tests}/test_image_processing_{m}.py", "tree_test_image_processing.py.jinja", tree_ctx),
+            PlannedFile(f"{tests}/test_processing_{m}.py", "tree_test_processing.py.jinja", tree_ctx),
+            PlannedFile(f"{tests}/test_modeling_{m}.py", "tree_test_modeling.py.jinja", tree_ctx),
         ]
         return Plan(files, modular)
     files = [
