@@ -10,7 +10,6 @@ from scaffold.generate.modular import absolute_imports, split_modular
 from scaffold.generate.plan import PACKAGE, Target, copyright_year, plan
 from scaffold.generate.render import render_template
 from scaffold.generate.write import FileOp, WriteReport, write_files
-from scaffold.intree import registry
 from scaffold.spec.load import load_spec
 from scaffold.spec.model import Spec
 from scaffold.spec.names import Names
@@ -72,6 +71,8 @@ def generate(
 ) -> WriteReport:
     spec = apply_overrides(load_spec(spec_path), kwargs_mode)
     if target.in_tree:
+        from scaffold.intree import registry  # libcst: only in-tree runs pay for it
+
         if not spec.is_vlm:
             raise UsageError(f"{spec_path}: --transformers needs a model spec (vision, projector, text, processor)")
         registry.check_tree(out_dir)
