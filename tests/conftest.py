@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 # Golden files are generated code (including generated tests); they are compared as text, never collected.
-collect_ignore_glob = ["golden/*"]
+collect_ignore_glob = ["golden/*", "golden_tree/*"]
 
 
 @pytest.fixture

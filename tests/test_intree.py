@@ -16,7 +16,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from helpers import EXAMPLES, run_cli
+from helpers import EXAMPLES, GOLDEN, run_cli
 
 from scaffold.spec import load_spec
 from scaffold.spec.names import Names
@@ -101,6 +101,26 @@ def test_refuses_a_path_that_is_not_a_transformers_tree(tmp_path):
     done = run_cli("new-vlm", str(MODEL_EXAMPLES[0]), "--transformers", str(tmp_path))
     assert done.returncode == 2
     assert "transformers" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_new_files_match_their_golden_files(generated):
+    """The in-tree goldens were checked against transformers' own modular converter (see README): this pins them."""
+    tree, names, _ = generated
+    new = {
+        path.relative_to(tree).as_posix(): path.read_text(encoding="utf-8")
+        for folder in (tree / "src/transformers/models" / names.model_type, tree / "tests/models" / names.model_type)
+        for path in sorted(folder.rglob("*.py"))
+    }
+    golden = GOLDEN.parent / "golden_tree" / names.model_type
+    if os.environ.get("SCAFFOLD_UPDATE_GOLDEN") == "1":
+        shutil.rmtree(golden, ignore_errors=True)
+        for rel, text in new.items():
+            (golden / rel).parent.mkdir(parents=True, exist_ok=True)
+            (golden / rel).write_text(text, encoding="utf-8")
+    on_disk = {p.relative_to(golden).as_posix() for p in golden.rglob("*.py")}
+    assert on_disk == set(new), "file set changed; refresh with SCAFFOLD_UPDATE_GOLDEN=1"
+    for rel, text in new.items():
+        assert (golden / rel).read_text(encoding="utf-8") == text, f"{rel} differs from its golden file"
 
 
 def test_second_run_is_a_no_op(generated):

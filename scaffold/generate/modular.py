@@ -11,8 +11,9 @@ sorting and unused names are left to ruff, as the converter leaves them.
 from __future__ import annotations
 
 import ast
+import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # The converter's class-name suffix -> file rule (first match at the end of the name, model prefix removed).
 FILE_OF_SUFFIX = {
@@ -44,11 +45,17 @@ def file_of_class(class_name: str, prefix: str) -> str:
 
 @dataclass
 class _Statement:
+    node: ast.stmt
     source: str  # with its leading comments, without trailing blank lines
     defines: set[str]
     uses: set[str]
     kind: str  # "import", "class", "other", "all"
     blank_before: int = 0  # blank lines right before it in the modular file
+
+    @property
+    def guarded(self) -> bool:
+        """A guarded import: `try: from x import y` or `if is_torch_available(): import torch`."""
+        return isinstance(self.node, (ast.Try, ast.If))
 
 
 def _names_used(node: ast.AST) -> set[str]:
@@ -96,10 +103,10 @@ def _split_statements(source: str) -> tuple[str, list[_Statement]]:
         elif isinstance(node, (ast.Try, ast.If)) and all(
             isinstance(s, (ast.Import, ast.ImportFrom)) for s in node.body
         ):
-            kind = "import"  # a guarded import: `try: from x import y` or `if is_torch_available(): import torch`
+            kind = "import"
         else:
             kind = "other"
-        statements.append(_Statement(text.rstrip("\n"), _defined(node), _names_used(node), kind, blank_before))
+        statements.append(_Statement(node, text.rstrip("\n"), _defined(node), _names_used(node), kind, blank_before))
     return header, statements
 
 
@@ -111,9 +118,9 @@ def _strip_blank_tail(lines: list[str]) -> list[str]:
 
 def _import_for(statement: _Statement, used: set[str]) -> str | None:
     """The import statement restricted to the names `used` (None when it provides none of them)."""
-    node = ast.parse(statement.source).body[-1]
-    if isinstance(node, (ast.Try, ast.If)):
+    if statement.guarded:
         return statement.source if statement.defines & used else None
+    node = statement.node
     aliases = [a for a in node.names if (a.asname or a.name).split(".")[0] in used]
     if not aliases:
         return None
@@ -142,7 +149,7 @@ def split_modular(source: str, options: SplitOptions) -> dict[str, str]:
     exported = set()
     for s in statements:
         if s.kind == "all":
-            exported = set(ast.literal_eval(ast.parse(s.source).body[0].value))
+            exported = set(ast.literal_eval(s.node.value))
 
     bodies: dict[str, list[_Statement]] = {}
     defined_in = dict(class_file)  # name -> the file that defines it
@@ -170,7 +177,7 @@ def split_modular(source: str, options: SplitOptions) -> dict[str, str]:
             copy = kwargs
             if options.adapted_from:
                 marker = f"# Adapted from {options.adapted_from}.{kwargs_class}\n"
-                copy = _Statement(marker + kwargs.source, kwargs.defines, kwargs.uses, kwargs.kind)
+                copy = replace(kwargs, source=marker + kwargs.source)
             bodies["image_processing_pil"].insert(0, copy)
 
     files = {}
@@ -181,7 +188,7 @@ def split_modular(source: str, options: SplitOptions) -> dict[str, str]:
         defined_here = set().union(*(s.defines for s in body))
         used = _uses(body) - defined_here
         for s in imports:  # a guarded import needs the names its guard uses
-            if isinstance(ast.parse(s.source).body[-1], (ast.Try, ast.If)) and s.defines & used:
+            if s.guarded and s.defines & used:
                 used |= s.uses - s.defines
         needed_imports = [(s, i) for s, i in ((s, _import_for(s, used)) for s in imports) if i]
         # The converter keeps the blank lines that stood before the file's first import in the modular file.
@@ -201,7 +208,7 @@ def split_modular(source: str, options: SplitOptions) -> dict[str, str]:
         ]
         chunks = [lead + "\n".join(lines)] + [s.source for s in body]
         if all_names:
-            chunks.append(f"__all__ = [{', '.join(repr(n).replace(chr(39), chr(34)) for n in all_names)}]")
+            chunks.append(f"__all__ = {json.dumps(all_names)}")
         files[file] = options.header + header + "\n\n\n".join(chunks) + "\n"
     return files
 

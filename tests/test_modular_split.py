@@ -1,0 +1,141 @@
+"""The modular split (scaffold/generate/modular.py) on small inline modular files: which class lands in which file,
+where helpers go, which imports each file gets, the Kwargs copy, guarded imports and the absolute-import rewrite.
+Its agreement with transformers' own converter on the real templates is checked by tests/test_intree.py's goldens."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+
+from scaffold.generate.modular import SplitOptions, absolute_imports, file_of_class, split_modular
+
+MODULAR = textwrap.dedent(
+    """\
+    # Copyright line
+
+    import re
+
+    import torch
+
+    from ...configuration_utils import PreTrainedConfig
+    from ...image_processing_backends import PilBackend, TorchvisionBackend
+    from ...modeling_utils import PreTrainedModel
+    from ...processing_utils import ImagesKwargs, ProcessorMixin
+    from ...utils import is_torch_available
+
+
+    if is_torch_available():
+        import numpy as np
+
+    PATTERN = re.compile("x")
+
+
+    def depth(name):
+        return 1 if PATTERN.fullmatch(name) else 0
+
+
+    class TinyConfig(PreTrainedConfig):
+        model_type = "tiny"
+
+
+    class TinyImageProcessorKwargs(ImagesKwargs, total=False):
+        flag: bool
+
+
+    class TinyImageProcessor(TorchvisionBackend):
+        valid_kwargs = TinyImageProcessorKwargs
+
+
+    class TinyImageProcessorPil(PilBackend):
+        valid_kwargs = TinyImageProcessorKwargs
+
+        def zeros(self):
+            return np.zeros(1)
+
+
+    class TinyProcessor(ProcessorMixin):
+        pass
+
+
+    class TinyModel(PreTrainedModel):
+        config: TinyConfig
+
+        def forward(self, x):
+            return torch.ones(depth("x"))
+
+
+    __all__ = ["TinyConfig", "TinyImageProcessor", "TinyImageProcessorPil", "TinyProcessor", "TinyModel"]
+    """
+)
+
+
+def split(**options):
+    return split_modular(MODULAR, SplitOptions(prefix="Tiny", model_type="tiny", **options))
+
+
+def top_level(source: str) -> list[str]:
+    names = []
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef)):
+            names.append(node.name)
+        elif isinstance(node, ast.Assign):
+            names.append(node.targets[0].id)
+    return names
+
+
+def test_file_of_class_follows_the_converter_suffix_rule():
+    assert file_of_class("TinyConfig", "Tiny") == "configuration"
+    assert file_of_class("TinyImageProcessor", "Tiny") == "image_processing"
+    assert file_of_class("TinyImageProcessorPil", "Tiny") == "image_processing_pil"
+    assert file_of_class("TinyImageProcessorKwargs", "Tiny") == "image_processing"
+    assert file_of_class("TinyProcessor", "Tiny") == "processing"
+    assert file_of_class("TinyMultiModalProjector", "Tiny") == "modeling"
+
+
+def test_classes_helpers_and_all_per_file():
+    files = split()
+    assert set(files) == {"configuration", "modeling", "processing", "image_processing", "image_processing_pil"}
+    assert top_level(files["modeling"]) == ["PATTERN", "depth", "TinyModel", "__all__"]
+    assert top_level(files["configuration"]) == ["TinyConfig", "__all__"]
+    assert top_level(files["image_processing"]) == ["TinyImageProcessorKwargs", "TinyImageProcessor", "__all__"]
+    assert '__all__ = ["TinyModel"]' in files["modeling"]
+    assert files["configuration"].startswith("# Copyright line\n")
+
+
+def test_each_file_imports_only_what_it_uses_and_siblings_relatively():
+    files = split()
+    modeling = files["modeling"]
+    assert "from .configuration_tiny import TinyConfig" in modeling
+    assert "import re" in modeling and "import torch" in modeling
+    assert "ProcessorMixin" not in modeling and "PilBackend" not in modeling
+    assert "import torch" not in files["configuration"]
+
+
+def test_kwargs_class_is_copied_into_the_pil_file_in_tree_and_imported_otherwise():
+    copied = split(copy_kwargs=True)["image_processing_pil"]
+    assert top_level(copied)[:2] == ["TinyImageProcessorKwargs", "TinyImageProcessorPil"]
+    assert "from .image_processing_tiny import" not in copied
+    imported = split(copy_kwargs=False)["image_processing_pil"]
+    assert "from .image_processing_tiny import TinyImageProcessorKwargs" in imported
+    marked = split(copy_kwargs=True, adapted_from="tiny.image_processing_tiny")["image_processing_pil"]
+    assert "# Adapted from tiny.image_processing_tiny.TinyImageProcessorKwargs" in marked
+
+
+def test_guarded_import_travels_with_its_guard():
+    pil = split()["image_processing_pil"]
+    assert "if is_torch_available():\n    import numpy as np" in pil
+    assert "from ...utils import is_torch_available" in pil
+    assert "is_torch_available" not in split()["configuration"]
+
+
+def test_converter_header_and_leading_blank_lines():
+    files = split(header="# HEADER\n")
+    assert files["modeling"].startswith("# HEADER\n# Copyright line\n")
+
+
+def test_absolute_imports_rewrites_transformers_relative_imports_only():
+    source = "from ...utils import x\nfrom ..auto import AutoModel\nfrom .sibling import y\ntry:\n    from ...a import b\nexcept ImportError:\n    b = None\n"
+    assert absolute_imports(source) == (
+        "from transformers.utils import x\nfrom transformers.models.auto import AutoModel\nfrom .sibling import y\n"
+        "try:\n    from transformers.a import b\nexcept ImportError:\n    b = None\n"
+    )
