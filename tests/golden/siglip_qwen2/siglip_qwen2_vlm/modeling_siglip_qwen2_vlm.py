@@ -104,6 +104,10 @@ class SiglipQwen2VlmModelOutputWithPast(BaseModelOutputWithPast):
 @auto_docstring(custom_intro="Base class for SiglipQwen2Vlm causal language model (or autoregressive) outputs.")
 class SiglipQwen2VlmCausalLMOutputWithPast(ModelOutput):
     r"""
+    loss (`torch.Tensor` of shape `(1,)`, *optional*, returned when `labels` is provided):
+        Next-token prediction loss of the language modeling head.
+    logits (`torch.Tensor` of shape `(batch_size, sequence_length, config.text_config.vocab_size)`):
+        Scores of the language modeling head for every vocabulary token, before softmax.
     image_hidden_states (`torch.Tensor`, *optional*):
         Projected image features of shape `(num_image_features, hidden_size)`, the rows that replaced the image tokens.
     """
