@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import hypothesis_profiles  # noqa: F401 - registers and loads the hypothesis profile
 import pytest
 
 # Golden files are generated code (including generated tests); they are compared as text, never collected.

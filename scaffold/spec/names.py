@@ -16,7 +16,7 @@ GENERATED_CODE_NAMES = frozenset({
     "LlavaPreTrainedModel", "LlavaProcessor", "Mapping", "ModelRegistry", "MultiModalData", "MultiModalDataDict",
     "MultiModalDataItems", "MultiModalDummyOptions", "MultiModalEmbeddings", "MultiModalFieldConfig",
     "MultiModalKwargsItems", "ParityConfig", "Path", "PilBackend", "PreTrainedConfig", "PreTrainedTokenizerFast",
-    "ProcessorMixin", "PromptReplacement", "PromptUpdate", "PromptUpdateDetails", "QuantizationConfig",
+    "PILImageResampling", "ProcessorMixin", "PromptReplacement", "PromptUpdate", "PromptUpdateDetails", "QuantizationConfig",
     "ReplicatedLinear", "Sequence", "SiglipVisionModel", "SubConfigSpec", "SupportsMultiModal", "Tokenizer",
     "TorchvisionBackend", "Unpack", "VllmConfig", "VllmModel", "WeightsMapper",
 })  # fmt: skip
