@@ -185,7 +185,7 @@ def check(path: Path, tmp: Path) -> None:
         if not rel.endswith(".py"):
             continue
         tree = ast.parse(text)
-        assert format_python(text, rel) == text, f"{rel}: black would change it"
+        assert format_python(text, rel) == text, f"{rel}: the formatter would change it"
         assert statement_shapes(text) == statement_shapes(clean[rel]), f"{rel}: a spec string became code"
         names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
         names |= {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 # derived from `model.name` must not be one of them: it would shadow the import or redefine the class.
 # tests/test_hostile_names.py derives this set from rendered examples, so it cannot drift from the templates.
 GENERATED_CODE_NAMES = frozenset({
-    "AddedToken", "AutoConfig", "AutoImageProcessor", "AutoModel", "AutoModelForImageTextToText", "AutoProcessor",
+    "AddedToken", "AutoConfig", "BaseModelOutputWithPast", "BaseModelOutputWithPooling", "Cache", "GenerationMixin",
+    "ModelOutput", "PreTrainedModel", "TransformersKwargs", "AutoImageProcessor", "AutoModel", "AutoModelForImageTextToText", "AutoProcessor",
     "AutoTokenizer", "AutoWeightsLoader", "BaseDummyInputsBuilder", "BaseMultiModalProcessor", "BaseProcessingInfo",
     "BatchFeature", "CLIPVisionModel", "EngineArgs", "FreshInterpreter", "Image", "ImageSize", "ImagesKwargs",
     "IntermediateTensors", "Iterable", "Literal", "LlavaConfig", "LlavaForConditionalGeneration", "LlavaModel",
@@ -99,6 +100,14 @@ class Names:
     @property
     def config_class(self) -> str:
         return f"{self.prefix}Config"
+
+    @property
+    def model_output_class(self) -> str:
+        return f"{self.prefix}ModelOutputWithPast"
+
+    @property
+    def causal_lm_output_class(self) -> str:
+        return f"{self.prefix}CausalLMOutputWithPast"
 
     @property
     def projector_class(self) -> str:
