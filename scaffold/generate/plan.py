@@ -105,9 +105,6 @@ def image_processor_context(spec: Spec, names: Names, spec_name: str) -> dict[st
         "kwargs_type": names.kwargs_class if has_kwargs_class else "ImagesKwargs",
         "custom_kwargs": kwarg_docs,
         "has_pad_to_square": has_pad_to_square,
-        # The Kwargs class is public API of the torchvision module, as in transformers.
-        "exported_torchvision": [names.image_processor] + ([names.kwargs_class] if has_kwargs_class else []),
-        "exported_pil": [names.image_processor_pil],
     }
 
 
@@ -200,7 +197,6 @@ def vlm_context(spec: Spec, names: Names, spec_name: str) -> dict[str, Any]:
         "num_image_features": vision.num_image_features,
         "tie_word_embeddings": text.tie_word_embeddings,
         "vocab_size": text.vocab_size,
-        "exported_torchvision": ip_ctx["exported_torchvision"],
         "test_imports": sorted(
             [
                 names.config_class,
@@ -313,14 +309,13 @@ def plan(spec: Spec, spec_name: str, target: Target = PACKAGE) -> Plan:
         src, tests = f"src/transformers/models/{m}", f"tests/models/{m}"
         split = SplitOptions(prefix=names.prefix, model_type=m, copy_kwargs=True, header=tree_header(m))
     else:
-        src = tests = names.package
+        src, tests = names.package, f"{names.package}/tests"
         split = SplitOptions(
             prefix=names.prefix,
             model_type=m,
             copy_kwargs=ip_ctx["kwargs_mode"] == "copy",
             adapted_from=f"{names.package}.{names.image_processing_module}",
         )
-        tests = f"{src}/tests"
     derived = {
         "configuration": f"{src}/{names.configuration_module}.py",
         "modeling": f"{src}/{names.modeling_module}.py",
