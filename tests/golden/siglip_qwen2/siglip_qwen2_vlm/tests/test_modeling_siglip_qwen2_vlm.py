@@ -21,6 +21,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -285,11 +286,15 @@ def test_chat_template_places_the_image_token(processor):
 # Remote code: the folder the package saves, loaded where the package cannot be imported ---------------------------
 
 # Preamble of a fresh `python -I` (no PYTHONPATH, no current directory on sys.path): the names in BLOCKED cannot be
-# imported (as if not installed), and the process reports the modules it imported from PACKAGE_DIR.
+# imported (as if not installed); `report` prints the result, `imported_from` the modules taken from a directory.
 ISOLATED_PREAMBLE = """
 import json, os, sys
 for name in json.loads(os.environ["BLOCKED"]):
     sys.modules[name] = None
+
+
+def report(value):  # the result, on a line of its own (libraries may print too)
+    print("RESULT " + json.dumps(value, default=str), flush=True)
 
 
 def imported_from(directory):
@@ -337,30 +342,32 @@ if resave != "-":
     loaded["processor"].save_pretrained(os.path.join(resave, "model"))
     loaded["image_processor"].save_pretrained(os.path.join(resave, "image_processor"))
 out["imported_from_package"] = imported_from(os.environ["PACKAGE_DIR"])
-print(json.dumps(out, default=str))
+report(out)
 """
 
 
-def run_without_package(code, *args, blocked=()):
-    """Run ISOLATED_PREAMBLE + `code` in a fresh interpreter where this package, scaffold and `blocked` cannot be
-    imported, with a fresh transformers remote-code cache; return the JSON it prints last."""
-    env = {
-        **os.environ,
-        "BLOCKED": json.dumps(["siglip_qwen2_vlm", "scaffold", *blocked]),
-        "PACKAGE_DIR": str(PACKAGE_DIR),
-        "HF_MODULES_CACHE": str(Path(args[0]).parent / f"modules-{len(blocked)}"),
-        "HF_HUB_OFFLINE": "1",
-        "MAX_NEW_TOKENS": str(MAX_NEW_TOKENS),
-    }
-    done = subprocess.run(
-        [sys.executable, "-I", "-c", ISOLATED_PREAMBLE + code, *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=900,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-6000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+def run_isolated(code, *args, blocked=(), package=False):
+    """Run ISOLATED_PREAMBLE + `code` in a fresh interpreter where scaffold, `blocked` and (unless `package`) this
+    package cannot be imported, with an empty transformers remote-code cache; return what it reports last."""
+    with tempfile.TemporaryDirectory(prefix="hf-modules-") as modules_cache:
+        env = {
+            **os.environ,
+            "BLOCKED": json.dumps(["scaffold", *blocked] + ([] if package else ["siglip_qwen2_vlm"])),
+            "PACKAGE_DIR": str(PACKAGE_DIR),
+            "HF_MODULES_CACHE": modules_cache,
+            "HF_HUB_OFFLINE": "1",
+            "MAX_NEW_TOKENS": str(MAX_NEW_TOKENS),
+        }
+        done = subprocess.run(
+            [sys.executable, "-I", "-c", ISOLATED_PREAMBLE + code, *map(str, args)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=900,
+        )
+    results = [line[len("RESULT ") :] for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    assert done.returncode == 0 and results, done.stdout[-3000:] + done.stderr[-6000:]
+    return json.loads(results[-1])
 
 
 def save_cases(directory, cases):
@@ -421,7 +428,7 @@ def remote_loaded(published):
     """REMOTE_CODE_CHILD on the published folder, re-saving what it loaded under root/resaved."""
     resave = published["root"] / "resaved"
     backends = available_backends()
-    return run_without_package(
+    return run_isolated(
         REMOTE_CODE_CHILD, published["folder"], json.dumps(published["cases"]), json.dumps(backends), resave
     )
 
@@ -502,7 +509,7 @@ def test_remote_code_pil_backend_without_torchvision(published, remote_loaded):
     """Where torchvision cannot be imported, the re-saved folder loads with the PIL backend by default and generates
     as the package does; the image processor saved alone loads too."""
     resaved = published["root"] / "resaved"
-    without = run_without_package(
+    without = run_isolated(
         REMOTE_CODE_CHILD,
         resaved / "model",
         json.dumps(published["cases"]),
@@ -516,8 +523,8 @@ def test_remote_code_pil_backend_without_torchvision(published, remote_loaded):
     assert without["generated"]["pil"] == published["expected"]["pil"]
     code = "from transformers import AutoImageProcessor\n"
     code += "image_processor = AutoImageProcessor.from_pretrained(sys.argv[1], trust_remote_code=True)\n"
-    code += "print(json.dumps([type(image_processor).__name__, imported_from(os.environ['PACKAGE_DIR'])]))\n"
-    assert run_without_package(code, resaved / "image_processor", blocked=["torchvision"]) == [
+    code += "report([type(image_processor).__name__, imported_from(os.environ['PACKAGE_DIR'])])\n"
+    assert run_isolated(code, resaved / "image_processor", blocked=["torchvision"]) == [
         "SiglipQwen2VlmImageProcessorPil",
         [],
     ]
