@@ -1,7 +1,9 @@
 """`vllm: true`: the spec key, the files it adds, and the generated vLLM integration against a real vLLM.
 
 The last tests render examples/llava_vllm.yaml and run its generated vLLM tests (registration, processor, weight and
-embedding parity, and the `vllm_engine` greedy-generation test) with the Python of a vLLM venv,
+embedding parity, and the `vllm_engine` tests: the saved folder served through the native plugin and through vLLM's
+Transformers backend as remote code, greedy output and prompt ids equal to transformers'), and the generated
+fresh-process remote-code tests (transformers 5.19 there, no torchvision), with the Python of a vLLM venv,
 `$SCAFFOLD_VLLM_PYTHON` (made by scripts/make-vllm-venv.sh; .ci/run sets it). Without that variable they skip; the
 generated suite's vLLM-free tier still runs in test_generated_code.py.
 """
@@ -141,9 +143,23 @@ def test_generated_vllm_tests_without_the_engine(generated):
 
 
 @needs_vllm_venv
-def test_generated_vllm_engine_test(generated):
-    """Tier (c): vLLM's greedy generation equals transformers' token for token."""
+def test_generated_vllm_engine_tests(generated):
+    """Tier (c): on the folder the package saved, the native plugin and the Transformers backend (remote code, package
+    unimportable) each generate as transformers does, token for token, with the same prompt ids."""
     out, test_file = generated
     result = run_vllm_pytest(out, str(test_file), "-m", "vllm_engine")
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-3000:]
-    assert passed(result) == 1 and "skipped" not in result.stdout, result.stdout[-3000:]
+    assert passed(result) == 2 and "skipped" not in result.stdout, result.stdout[-3000:]
+
+
+@needs_vllm_venv
+def test_generated_remote_code_tests_in_the_vllm_venv(generated):
+    """The fresh-process remote-code tier on vLLM's transformers, without torchvision: only the torchvision backend's
+    generation test may skip, with its reason."""
+    out, test_file = generated
+    modeling_test = test_file.with_name(test_file.name.replace("test_vllm_", "test_modeling_"))
+    result = run_vllm_pytest(out, str(modeling_test), "-k", "remote_code")
+    assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-3000:]
+    assert passed(result) >= 5, result.stdout[-3000:]
+    skips = re.findall(r"SKIPPED \[\d+\] (.*)", result.stdout)
+    assert all("torchvision is not installed" in skip for skip in skips), skips

@@ -6,6 +6,11 @@ suffix selects (the converter's rule), module-level helpers go before the first 
 gets the imports its code uses, and a class used by another file is imported from its own file (the image
 processors' Kwargs class is copied into the PIL file instead, so that file never imports torchvision). Import
 sorting and unused names are left to ruff, as the converter leaves them.
+
+Two placements for what only an out-of-tree modular file holds: a module-level statement that binds no name (e.g.
+`Cls.register_for_auto_class()`) follows the last class it uses, in that class's file; an `if TYPE_CHECKING:` block
+(imports of the derived files, which only type checkers and transformers' remote code read) goes to the imports of
+the file of the class after it.
 """
 
 from __future__ import annotations
@@ -49,7 +54,7 @@ class _Statement:
     source: str  # with its leading comments, without trailing blank lines
     defines: set[str]
     uses: set[str]
-    kind: str  # "import", "class", "other", "all"
+    kind: str  # "import", "class", "other", "effect" (binds no name), "type_checking", "all"
     blank_before: int = 0  # blank lines right before it in the modular file
 
     @property
@@ -100,14 +105,27 @@ def _split_statements(source: str) -> tuple[str, list[_Statement]]:
             kind = "class"
         elif isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["__all__"]:
             kind = "all"
+        elif _is_type_checking(node):
+            kind = "type_checking"
         elif isinstance(node, (ast.Try, ast.If)) and all(
             isinstance(s, (ast.Import, ast.ImportFrom)) for s in node.body
         ):
             kind = "import"
+        elif not _defined(node):
+            kind = "effect"  # run for its effect, e.g. `Cls.register_for_auto_class()`
         else:
             kind = "other"
         statements.append(_Statement(node, text.rstrip("\n"), _defined(node), _names_used(node), kind, blank_before))
     return header, statements
+
+
+def _is_type_checking(node: ast.stmt) -> bool:
+    """`if TYPE_CHECKING:` (or `typing.TYPE_CHECKING`) with only imports in it and no else branch."""
+    if not isinstance(node, ast.If) or node.orelse:
+        return False
+    test = node.test
+    name = test.id if isinstance(test, ast.Name) else test.attr if isinstance(test, ast.Attribute) else None
+    return name == "TYPE_CHECKING" and all(isinstance(s, (ast.Import, ast.ImportFrom)) for s in node.body)
 
 
 def _strip_blank_tail(lines: list[str]) -> list[str]:
@@ -150,6 +168,14 @@ def split_modular(source: str, options: SplitOptions) -> dict[str, str]:
     for s in statements:
         if s.kind == "all":
             exported = set(ast.literal_eval(s.node.value))
+    effects_after = _effects_after(statements, classes)
+    type_checking: dict[str, list[_Statement]] = {}  # file -> its `if TYPE_CHECKING:` blocks
+    for i, s in enumerate(statements):
+        if s.kind == "type_checking":
+            following = next((c for c in statements[i + 1 :] if c.kind == "class"), None)
+            if following is None:
+                raise ValueError(f"no class follows this TYPE_CHECKING block of the modular file:\n{s.source}")
+            type_checking.setdefault(class_file[next(iter(following.defines))], []).append(s)
 
     bodies: dict[str, list[_Statement]] = {}
     defined_in = dict(class_file)  # name -> the file that defines it
@@ -169,6 +195,7 @@ def split_modular(source: str, options: SplitOptions) -> dict[str, str]:
                 defined_in.update(dict.fromkeys(helpers[i].defines, file))
                 body.append(helpers[i])
         body.append(cls)
+        body.extend(effects_after.get(id(cls), []))
 
     kwargs_class = f"{options.prefix}ImageProcessorKwargs"
     if options.copy_kwargs and "image_processing_pil" in bodies:
@@ -186,7 +213,7 @@ def split_modular(source: str, options: SplitOptions) -> dict[str, str]:
             continue
         body = bodies[file]
         defined_here = set().union(*(s.defines for s in body))
-        used = _uses(body) - defined_here
+        used = (_uses(body) | _uses(type_checking.get(file, []))) - defined_here
         for s in imports:  # a guarded import needs the names its guard uses
             if s.guarded and s.defines & used:
                 used |= s.uses - s.defines
@@ -200,6 +227,7 @@ def split_modular(source: str, options: SplitOptions) -> dict[str, str]:
                 siblings.setdefault(defined_in[name], []).append(name)
         for sibling, names in siblings.items():
             lines.append(f"from .{sibling}_{options.model_type} import {', '.join(names)}")
+        lines += ["\n" + s.source for s in type_checking.get(file, [])]
         all_names = [
             name
             for s in classes
@@ -211,6 +239,19 @@ def split_modular(source: str, options: SplitOptions) -> dict[str, str]:
             chunks.append(f"__all__ = {json.dumps(all_names)}")
         files[file] = options.header + header + "\n\n\n".join(chunks) + "\n"
     return files
+
+
+def _effects_after(statements: list[_Statement], classes: list[_Statement]) -> dict[int, list[_Statement]]:
+    """id(class statement) -> the statements binding no name that follow it: each after the last class it uses."""
+    after: dict[int, list[_Statement]] = {}
+    for s in statements:
+        if s.kind != "effect":
+            continue
+        used = [c for c in classes if c.defines & s.uses]
+        if not used:
+            raise ValueError(f"cannot place this statement of the modular file, it uses no class:\n{s.source}")
+        after.setdefault(id(used[-1]), []).append(s)
+    return after
 
 
 def _uses(body: list[_Statement]) -> set[str]:

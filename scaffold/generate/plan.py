@@ -170,7 +170,6 @@ def vlm_context(spec: Spec, names: Names, spec_name: str) -> dict[str, Any]:
     # LLaVA's strategies: "default" drops the first token (CLIP's CLS), "full" keeps every token. SigLIP has no
     # CLS token, so its patch features are all of its tokens.
     strategy = "default" if vision.has_cls and not keep_cls else "full"
-    ip_ctx = image_processor_context(spec, names, spec_name)
     return {
         "spec_name": spec_name,
         "names": names,

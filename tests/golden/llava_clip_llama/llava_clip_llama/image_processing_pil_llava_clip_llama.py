@@ -21,6 +21,7 @@ from transformers.image_utils import OPENAI_CLIP_MEAN, OPENAI_CLIP_STD, PILImage
 from transformers.processing_utils import Unpack
 from transformers.utils import auto_docstring
 
+from .configuration_llava_clip_llama import AUTO_MAP
 from .image_processing_llava_clip_llama import LlavaClipLlamaImageProcessorKwargs
 
 
@@ -44,6 +45,13 @@ class LlavaClipLlamaImageProcessorPil(PilBackend):
 
     def __init__(self, **kwargs: Unpack[LlavaClipLlamaImageProcessorKwargs]):
         super().__init__(**kwargs)
+
+    def to_dict(self):
+        output = super().to_dict()
+        # Remote code: transformers names this class alone; name both backends (`backend=` picks one).
+        if "AutoImageProcessor" in (output.get("auto_map") or {}):
+            output["auto_map"] = {**output["auto_map"], "AutoImageProcessor": AUTO_MAP["AutoImageProcessor"]}
+        return output
 
     def _preprocess(
         self, images: list[np.ndarray], pad_to_square: bool = False, image_mean=None, **kwargs
@@ -75,6 +83,9 @@ class LlavaClipLlamaImageProcessorPil(PilBackend):
             means = [image_mean] if isinstance(image_mean, (int, float)) else list(image_mean)
             levels = [int(mean * 255) for mean in means]
         return [levels[channel % len(levels)] for channel in range(num_channels)]
+
+
+LlavaClipLlamaImageProcessorPil.register_for_auto_class()
 
 
 __all__ = ["LlavaClipLlamaImageProcessorPil"]

@@ -229,6 +229,9 @@ class LlavaClipLlamaModel(LlavaClipLlamaPreTrainedModel):
         )
 
 
+LlavaClipLlamaModel.register_for_auto_class("AutoModel")
+
+
 @auto_docstring(custom_intro="The LlavaClipLlama model with a language modeling head.")
 class LlavaClipLlamaForConditionalGeneration(LlavaClipLlamaPreTrainedModel, GenerationMixin):
     _tied_weights_keys = {"lm_head.weight": "model.language_model.embed_tokens.weight"}
@@ -303,6 +306,9 @@ class LlavaClipLlamaForConditionalGeneration(LlavaClipLlamaPreTrainedModel, Gene
             attentions=outputs.attentions,
             image_hidden_states=outputs.image_hidden_states,
         )
+
+
+LlavaClipLlamaForConditionalGeneration.register_for_auto_class("AutoModelForImageTextToText")
 
 
 __all__ = ["LlavaClipLlamaPreTrainedModel", "LlavaClipLlamaModel", "LlavaClipLlamaForConditionalGeneration"]

@@ -73,4 +73,7 @@ class LlavaClipLlamaProcessor(ProcessorMixin):
         return MultiModalData(**vision_data)
 
 
+LlavaClipLlamaProcessor.register_for_auto_class()
+
+
 __all__ = ["LlavaClipLlamaProcessor"]

@@ -21,6 +21,7 @@ from transformers.utils import auto_docstring, is_torch_available
 
 if is_torch_available():  # the PIL backend's module imports the Kwargs class from here without torch
     import torch
+from .configuration_llava_vllm import AUTO_MAP
 
 
 class LlavaVllmImageProcessorKwargs(ImagesKwargs, total=False):
@@ -53,6 +54,13 @@ class LlavaVllmImageProcessor(TorchvisionBackend):
     def __init__(self, **kwargs: Unpack[LlavaVllmImageProcessorKwargs]):
         super().__init__(**kwargs)
 
+    def to_dict(self):
+        output = super().to_dict()
+        # Remote code: transformers names this class alone; name both backends (`backend=` picks one).
+        if "AutoImageProcessor" in (output.get("auto_map") or {}):
+            output["auto_map"] = {**output["auto_map"], "AutoImageProcessor": AUTO_MAP["AutoImageProcessor"]}
+        return output
+
     def _preprocess(
         self, images: list[torch.Tensor], pad_to_square: bool = False, image_mean=None, **kwargs
     ) -> BatchFeature:
@@ -81,6 +89,9 @@ class LlavaVllmImageProcessor(TorchvisionBackend):
             means = [image_mean] if isinstance(image_mean, (int, float)) else list(image_mean)
             levels = [int(mean * 255) for mean in means]
         return [levels[channel % len(levels)] for channel in range(num_channels)]
+
+
+LlavaVllmImageProcessor.register_for_auto_class()
 
 
 __all__ = ["LlavaVllmImageProcessorKwargs", "LlavaVllmImageProcessor"]

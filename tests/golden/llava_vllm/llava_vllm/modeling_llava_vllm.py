@@ -229,6 +229,9 @@ class LlavaVllmModel(LlavaVllmPreTrainedModel):
         )
 
 
+LlavaVllmModel.register_for_auto_class("AutoModel")
+
+
 @auto_docstring(custom_intro="The LlavaVllm model with a language modeling head.")
 class LlavaVllmForConditionalGeneration(LlavaVllmPreTrainedModel, GenerationMixin):
     _tied_weights_keys = {"lm_head.weight": "model.language_model.embed_tokens.weight"}
@@ -303,6 +306,9 @@ class LlavaVllmForConditionalGeneration(LlavaVllmPreTrainedModel, GenerationMixi
             attentions=outputs.attentions,
             image_hidden_states=outputs.image_hidden_states,
         )
+
+
+LlavaVllmForConditionalGeneration.register_for_auto_class("AutoModelForImageTextToText")
 
 
 __all__ = ["LlavaVllmPreTrainedModel", "LlavaVllmModel", "LlavaVllmForConditionalGeneration"]

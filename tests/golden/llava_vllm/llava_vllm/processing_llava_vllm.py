@@ -73,4 +73,7 @@ class LlavaVllmProcessor(ProcessorMixin):
         return MultiModalData(**vision_data)
 
 
+LlavaVllmProcessor.register_for_auto_class()
+
+
 __all__ = ["LlavaVllmProcessor"]

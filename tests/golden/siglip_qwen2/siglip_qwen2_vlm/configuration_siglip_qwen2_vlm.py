@@ -12,8 +12,10 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
+import shutil
 from dataclasses import field
-from typing import Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from huggingface_hub.dataclasses import strict
 
@@ -26,6 +28,14 @@ try:
     from transformers.configuration_utils import SubConfigSpec
 except ImportError:  # transformers < 5.20 (e.g. the one vLLM pins): sub-configs are a plain mapping there
     SubConfigSpec = None
+
+# Never run. transformers' remote code ships a module with the modules it imports relatively; every module of the model
+# imports this one, so any of them loaded from a saved folder comes with these and can save them again (the modeling
+# module, which needs torch, comes with the model).
+if TYPE_CHECKING:
+    from .image_processing_pil_siglip_qwen2_vlm import SiglipQwen2VlmImageProcessorPil  # noqa: F401
+    from .image_processing_siglip_qwen2_vlm import SiglipQwen2VlmImageProcessor  # noqa: F401
+    from .processing_siglip_qwen2_vlm import SiglipQwen2VlmProcessor  # noqa: F401
 
 
 # Defaults of the sub-configs: `SiglipQwen2VlmConfig()` builds the model of the spec.
@@ -53,6 +63,20 @@ TEXT_CONFIG_DEFAULTS = {
     "bos_token_id": None,
     "eos_token_id": 1,
     "pad_token_id": 0,
+}
+
+
+# The `auto_map` of a saved folder (transformers' remote code): each Auto class and the class, in a module of this
+# package, that it loads. The image processor names both backends; `backend=` picks one.
+AUTO_MAP = {
+    "AutoConfig": "configuration_siglip_qwen2_vlm.SiglipQwen2VlmConfig",
+    "AutoModel": "modeling_siglip_qwen2_vlm.SiglipQwen2VlmModel",
+    "AutoModelForImageTextToText": "modeling_siglip_qwen2_vlm.SiglipQwen2VlmForConditionalGeneration",
+    "AutoProcessor": "processing_siglip_qwen2_vlm.SiglipQwen2VlmProcessor",
+    "AutoImageProcessor": {
+        "pil": "image_processing_pil_siglip_qwen2_vlm.SiglipQwen2VlmImageProcessorPil",
+        "torchvision": "image_processing_siglip_qwen2_vlm.SiglipQwen2VlmImageProcessor",
+    },
 }
 
 
@@ -118,6 +142,30 @@ class SiglipQwen2VlmConfig(PreTrainedConfig):
         # Checkpoints may record tying on the text config only.
         if not self.tie_word_embeddings and self.text_config.tie_word_embeddings:
             self.tie_word_embeddings = self.text_config.tie_word_embeddings
+
+    def save_pretrained(self, save_directory, *args, **kwargs):
+        """Save as transformers does, with the code of the model: the modules of `AUTO_MAP` found beside this one are
+        copied into `save_directory`, and `auto_map` names each class whose module is there. The folder then loads
+        with `trust_remote_code=True`, without this package."""
+        folder = Path(save_directory)
+        folder.mkdir(parents=True, exist_ok=True)
+        auto_map = {
+            key: value for key, value in (getattr(self, "auto_map", None) or {}).items() if key not in AUTO_MAP
+        }
+        for auto_class, references in AUTO_MAP.items():
+            references_list = references.values() if isinstance(references, dict) else [references]
+            modules = [f"{reference.split('.')[0]}.py" for reference in references_list]
+            for module in modules:
+                source, target = Path(__file__).with_name(module), folder / module
+                if source.is_file() and not (target.is_file() and target.samefile(source)):
+                    shutil.copyfile(source, target)
+            if all((folder / module).is_file() for module in modules):
+                auto_map[auto_class] = references
+        self.auto_map = auto_map
+        super().save_pretrained(save_directory, *args, **kwargs)
+
+
+SiglipQwen2VlmConfig.register_for_auto_class()
 
 
 __all__ = ["SiglipQwen2VlmConfig"]

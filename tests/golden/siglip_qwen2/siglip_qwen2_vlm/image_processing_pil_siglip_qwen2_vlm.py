@@ -21,6 +21,7 @@ from transformers.image_utils import IMAGENET_STANDARD_MEAN, IMAGENET_STANDARD_S
 from transformers.processing_utils import Unpack
 from transformers.utils import auto_docstring
 
+from .configuration_siglip_qwen2_vlm import AUTO_MAP
 from .image_processing_siglip_qwen2_vlm import SiglipQwen2VlmImageProcessorKwargs
 
 
@@ -42,6 +43,13 @@ class SiglipQwen2VlmImageProcessorPil(PilBackend):
 
     def __init__(self, **kwargs: Unpack[SiglipQwen2VlmImageProcessorKwargs]):
         super().__init__(**kwargs)
+
+    def to_dict(self):
+        output = super().to_dict()
+        # Remote code: transformers names this class alone; name both backends (`backend=` picks one).
+        if "AutoImageProcessor" in (output.get("auto_map") or {}):
+            output["auto_map"] = {**output["auto_map"], "AutoImageProcessor": AUTO_MAP["AutoImageProcessor"]}
+        return output
 
     def _preprocess(
         self, images: list[np.ndarray], pad_to_square: bool = False, image_mean=None, **kwargs
@@ -73,6 +81,9 @@ class SiglipQwen2VlmImageProcessorPil(PilBackend):
             means = [image_mean] if isinstance(image_mean, (int, float)) else list(image_mean)
             levels = [int(mean * 255) for mean in means]
         return [levels[channel % len(levels)] for channel in range(num_channels)]
+
+
+SiglipQwen2VlmImageProcessorPil.register_for_auto_class()
 
 
 __all__ = ["SiglipQwen2VlmImageProcessorPil"]

@@ -21,6 +21,7 @@ from transformers.utils import auto_docstring, is_torch_available
 
 if is_torch_available():  # the PIL backend's module imports the Kwargs class from here without torch
     import torch
+from .configuration_siglip_qwen2_vlm import AUTO_MAP
 
 
 class SiglipQwen2VlmImageProcessorKwargs(ImagesKwargs, total=False):
@@ -51,6 +52,13 @@ class SiglipQwen2VlmImageProcessor(TorchvisionBackend):
     def __init__(self, **kwargs: Unpack[SiglipQwen2VlmImageProcessorKwargs]):
         super().__init__(**kwargs)
 
+    def to_dict(self):
+        output = super().to_dict()
+        # Remote code: transformers names this class alone; name both backends (`backend=` picks one).
+        if "AutoImageProcessor" in (output.get("auto_map") or {}):
+            output["auto_map"] = {**output["auto_map"], "AutoImageProcessor": AUTO_MAP["AutoImageProcessor"]}
+        return output
+
     def _preprocess(
         self, images: list[torch.Tensor], pad_to_square: bool = False, image_mean=None, **kwargs
     ) -> BatchFeature:
@@ -79,6 +87,9 @@ class SiglipQwen2VlmImageProcessor(TorchvisionBackend):
             means = [image_mean] if isinstance(image_mean, (int, float)) else list(image_mean)
             levels = [int(mean * 255) for mean in means]
         return [levels[channel % len(levels)] for channel in range(num_channels)]
+
+
+SiglipQwen2VlmImageProcessor.register_for_auto_class()
 
 
 __all__ = ["SiglipQwen2VlmImageProcessorKwargs", "SiglipQwen2VlmImageProcessor"]

@@ -229,6 +229,9 @@ class SiglipQwen2VlmModel(SiglipQwen2VlmPreTrainedModel):
         )
 
 
+SiglipQwen2VlmModel.register_for_auto_class("AutoModel")
+
+
 @auto_docstring(custom_intro="The SiglipQwen2Vlm model with a language modeling head.")
 class SiglipQwen2VlmForConditionalGeneration(SiglipQwen2VlmPreTrainedModel, GenerationMixin):
     _tied_weights_keys = {"lm_head.weight": "model.language_model.embed_tokens.weight"}
@@ -303,6 +306,9 @@ class SiglipQwen2VlmForConditionalGeneration(SiglipQwen2VlmPreTrainedModel, Gene
             attentions=outputs.attentions,
             image_hidden_states=outputs.image_hidden_states,
         )
+
+
+SiglipQwen2VlmForConditionalGeneration.register_for_auto_class("AutoModelForImageTextToText")
 
 
 __all__ = ["SiglipQwen2VlmPreTrainedModel", "SiglipQwen2VlmModel", "SiglipQwen2VlmForConditionalGeneration"]

@@ -74,4 +74,7 @@ class SiglipQwen2VlmProcessor(ProcessorMixin):
         return MultiModalData(**vision_data)
 
 
+SiglipQwen2VlmProcessor.register_for_auto_class()
+
+
 __all__ = ["SiglipQwen2VlmProcessor"]

@@ -12,8 +12,17 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 """Runtime tests of the LlavaVllm model, config and processor: a tiny random model built from the spec, fully
-offline (the tokenizer is a local word-level one), run on CPU.
+offline (the tokenizer is a local word-level one), run on CPU. The last tests load a folder the package saved in a
+fresh process that cannot import the package (transformers' remote code, `trust_remote_code=True`).
 """
+
+import ast
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -28,6 +37,7 @@ from llava_vllm import (
     LlavaVllmImageProcessorPil,
     LlavaVllmProcessor,
 )
+from llava_vllm.configuration_llava_vllm import AUTO_MAP
 from transformers import (
     AddedToken,
     AutoConfig,
@@ -36,6 +46,7 @@ from transformers import (
     AutoTokenizer,
     PreTrainedTokenizerFast,
 )
+from transformers.utils import is_torchvision_available
 
 
 IMAGE_TOKEN = "<image>"
@@ -48,6 +59,15 @@ CHAT_TEMPLATE = None
 ATOL = 0.04
 MEAN_ABS_TOL = 1e-3
 MAX_NEW_TOKENS = 3
+# The directory of this package: a process that loads its saved folder as remote code must import nothing from it.
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+MODEL_MODULES = sorted(
+    {
+        f"{reference.split('.')[0]}.py"
+        for references in AUTO_MAP.values()
+        for reference in (references.values() if isinstance(references, dict) else [references])
+    }
+)
 
 
 def build_tokenizer(config):
@@ -253,3 +273,244 @@ def test_every_projector_type_runs(config, image_batch, projector_type):
     with torch.no_grad():
         logits = model(**image_batch).logits
     assert tuple(logits.shape) == (*image_batch["input_ids"].shape, variant.text_config.vocab_size)
+
+
+# Remote code: the folder the package saves, loaded where the package cannot be imported ---------------------------
+
+# Preamble of a fresh `python -I` (no PYTHONPATH, no current directory on sys.path): the names in BLOCKED cannot be
+# imported (as if not installed); `report` prints the result, `imported_from` the modules taken from a directory.
+ISOLATED_PREAMBLE = """
+import json, os, sys
+for name in json.loads(os.environ["BLOCKED"]):
+    sys.modules[name] = None
+
+
+def report(value):  # the result, on a line of its own (libraries may print too)
+    print("RESULT " + json.dumps(value, default=str), flush=True)
+
+
+def imported_from(directory):
+    return sorted(
+        name for name, module in list(sys.modules.items())
+        if (getattr(module, "__file__", None) or "").startswith(directory)
+    )
+"""
+
+# Load config, models, processor and image processors from the folder as remote code; greedy `generate` on each case
+# with each backend's processor; save the loaded model and processor, and the default image processor alone, again.
+REMOTE_CODE_CHILD = """
+import torch
+from PIL import Image
+from transformers import AutoConfig, AutoImageProcessor, AutoModel, AutoModelForImageTextToText, AutoProcessor
+
+folder, cases, backends, resave = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]), sys.argv[4]
+kwargs = {"trust_remote_code": True}
+model, info = AutoModelForImageTextToText.from_pretrained(folder, output_loading_info=True, **kwargs)
+base_model, base_info = AutoModel.from_pretrained(folder, output_loading_info=True, **kwargs)
+loaded = {
+    "config": AutoConfig.from_pretrained(folder, **kwargs),
+    "model": model.eval(),
+    "base_model": base_model,
+    "processor": AutoProcessor.from_pretrained(folder, **kwargs),
+    "image_processor": AutoImageProcessor.from_pretrained(folder, **kwargs),
+}
+out = {"loading_info": [{key: sorted(map(str, value)) for key, value in i.items()} for i in (info, base_info)]}
+out["generated"] = {}
+for backend in backends:
+    loaded[f"image_processor_{backend}"] = AutoImageProcessor.from_pretrained(folder, backend=backend, **kwargs)
+    processor = loaded[f"processor_{backend}"] = AutoProcessor.from_pretrained(folder, backend=backend, **kwargs)
+    out["generated"][backend] = []
+    for text, images in cases:
+        inputs = processor(images=[Image.open(path) for path in images] or None, text=[text], return_tensors="pt")
+        with torch.no_grad():
+            generated = model.generate(**inputs, max_new_tokens=int(os.environ["MAX_NEW_TOKENS"]), do_sample=False)
+        out["generated"][backend].append(generated[0].tolist())
+out["classes"] = {key: f"{type(value).__module__}.{type(value).__name__}" for key, value in loaded.items()}
+out["image_processors"] = {
+    key: type(value.image_processor).__name__ for key, value in loaded.items() if key.startswith("processor")
+}
+if resave != "-":
+    model.save_pretrained(os.path.join(resave, "model"))
+    loaded["processor"].save_pretrained(os.path.join(resave, "model"))
+    loaded["image_processor"].save_pretrained(os.path.join(resave, "image_processor"))
+out["imported_from_package"] = imported_from(os.environ["PACKAGE_DIR"])
+report(out)
+"""
+
+
+def run_isolated(code, *args, blocked=(), package=False):
+    """Run ISOLATED_PREAMBLE + `code` in a fresh interpreter where scaffold, `blocked` and (unless `package`) this
+    package cannot be imported, with an empty transformers remote-code cache; return what it reports last."""
+    with tempfile.TemporaryDirectory(prefix="hf-modules-") as modules_cache:
+        env = {
+            **os.environ,
+            "BLOCKED": json.dumps(["scaffold", *blocked] + ([] if package else ["llava_vllm"])),
+            "PACKAGE_DIR": str(PACKAGE_DIR),
+            "HF_MODULES_CACHE": modules_cache,
+            "HF_HUB_OFFLINE": "1",
+            "MAX_NEW_TOKENS": str(MAX_NEW_TOKENS),
+        }
+        done = subprocess.run(
+            [sys.executable, "-I", "-c", ISOLATED_PREAMBLE + code, *map(str, args)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=900,
+        )
+    results = [line[len("RESULT ") :] for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    assert done.returncode == 0 and results, done.stdout[-3000:] + done.stderr[-6000:]
+    return json.loads(results[-1])
+
+
+def save_cases(directory, cases):
+    """(text, [PIL image]) cases as (text, [PNG path]), for another process."""
+    directory.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for index, (text, images) in enumerate(cases):
+        paths = []
+        for k, image in enumerate(images):
+            paths.append(str(directory / f"case{index}_{k}.png"))
+            image.save(paths[-1])
+        saved.append((text, paths))
+    return saved
+
+
+def remote_code_cases(tokenizer):
+    """An image and text, two images, text only."""
+    return [
+        (f"{words(tokenizer, 2)} {IMAGE_TOKEN} {words(tokenizer, 3, 5)}", [smooth_image(48, 64, seed=1)]),
+        (
+            f"{IMAGE_TOKEN} {words(tokenizer, 1, 9)} {IMAGE_TOKEN}",
+            [smooth_image(40, 30, seed=2), smooth_image(9, 9, seed=3)],
+        ),
+        (words(tokenizer, 5, 3), []),
+    ]
+
+
+def available_backends():
+    return ["pil", "torchvision"] if is_torchvision_available() else ["pil"]
+
+
+@pytest.fixture(scope="module")
+def published(model, tokenizer, tmp_path_factory):
+    """A folder saved by the package's own classes (model, then processor with the PIL backend), the test cases, and
+    the package's greedy output on them with each backend."""
+    root = tmp_path_factory.mktemp("published")
+    folder = root / "model"
+    model.save_pretrained(folder)
+    LlavaVllmProcessor(image_processor=LlavaVllmImageProcessorPil(), tokenizer=tokenizer).save_pretrained(folder)
+    cases = remote_code_cases(tokenizer)
+    expected = {}
+    for backend in available_backends():
+        image_processor = LlavaVllmImageProcessorPil() if backend == "pil" else LlavaVllmImageProcessor()
+        processor = LlavaVllmProcessor(image_processor=image_processor, tokenizer=tokenizer)
+        expected[backend] = []
+        for text, images in cases:
+            inputs = processor(images=images or None, text=[text], return_tensors="pt")
+            with torch.no_grad():
+                generated = model.generate(**inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
+            expected[backend].append(generated[0].tolist())
+    return {"root": root, "folder": folder, "cases": save_cases(root / "cases", cases), "expected": expected}
+
+
+@pytest.fixture(scope="module")
+def remote_loaded(published):
+    """REMOTE_CODE_CHILD on the published folder, re-saving what it loaded under root/resaved."""
+    resave = published["root"] / "resaved"
+    backends = available_backends()
+    return run_isolated(
+        REMOTE_CODE_CHILD, published["folder"], json.dumps(published["cases"]), json.dumps(backends), resave
+    )
+
+
+def test_remote_code_folder_is_self_contained(published, model):
+    folder = published["folder"]
+    files = sorted(path.name for path in folder.iterdir())
+    assert [name for name in files if name.endswith(".py")] == MODEL_MODULES
+    assert {"config.json", "model.safetensors", "processor_config.json", "tokenizer.json"} <= set(files)
+    config = json.loads((folder / "config.json").read_text())
+    assert config["auto_map"] == AUTO_MAP
+    processor_config = json.loads((folder / "processor_config.json").read_text())
+    assert processor_config["auto_map"] == {"AutoProcessor": AUTO_MAP["AutoProcessor"]}
+    image_processor_map = processor_config["image_processor"]["auto_map"]
+    assert image_processor_map["AutoImageProcessor"] == AUTO_MAP["AutoImageProcessor"]
+    # The code files import each other relatively, and nothing from the package or from scaffold.
+    for name in MODEL_MODULES:
+        for node in ast.walk(ast.parse((folder / name).read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                assert node.level == 1 and f"{node.module}.py" in MODEL_MODULES, (name, node.module)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                modules = [node.module] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+                assert not {m.split(".")[0] for m in modules} & {"llava_vllm", "scaffold"}, (name, modules)
+    from safetensors import safe_open
+
+    with safe_open(folder / "model.safetensors", "pt") as weights:
+        keys = set(weights.keys())
+    assert keys == set(model.state_dict()) - set(model._tied_weights_keys if model.config.tie_word_embeddings else {})
+
+
+def test_remote_code_loads_without_the_package(remote_loaded):
+    assert remote_loaded["imported_from_package"] == []
+    classes = remote_loaded["classes"]
+    assert all(name.startswith("transformers_modules.") for name in classes.values()), classes
+    assert classes["config"].endswith(".configuration_llava_vllm.LlavaVllmConfig")
+    assert classes["model"].endswith(".modeling_llava_vllm.LlavaVllmForConditionalGeneration")
+    assert classes["base_model"].endswith(".modeling_llava_vllm.LlavaVllmModel")
+    assert classes["processor"].endswith(".processing_llava_vllm.LlavaVllmProcessor")
+    assert classes["image_processor_pil"].endswith(".image_processing_pil_llava_vllm.LlavaVllmImageProcessorPil")
+    assert remote_loaded["image_processors"]["processor_pil"] == "LlavaVllmImageProcessorPil"
+    if is_torchvision_available():
+        assert classes["image_processor_torchvision"].endswith(".image_processing_llava_vllm.LlavaVllmImageProcessor")
+        assert remote_loaded["image_processors"]["processor_torchvision"] == "LlavaVllmImageProcessor"
+    # Every weight loads, under the names it was saved with; the base model (AutoModel, vLLM's Transformers backend)
+    # has all of them but the language modeling head.
+    info, base_info = remote_loaded["loading_info"]
+    assert not any(info[key] for key in ("missing_keys", "unexpected_keys", "mismatched_keys")), info
+    assert not base_info["missing_keys"] and not base_info["mismatched_keys"], base_info
+    assert all(key.startswith("lm_head.") for key in base_info["unexpected_keys"]), base_info
+
+
+@pytest.mark.parametrize("backend", ["pil", "torchvision"])
+def test_remote_code_generates_as_the_package(published, remote_loaded, backend):
+    if backend not in available_backends():
+        pytest.skip("torchvision is not installed: the torchvision image processor cannot run")
+    assert remote_loaded["generated"][backend] == published["expected"][backend]
+    assert any(len(tokens) > 0 for tokens in published["expected"][backend])
+
+
+def test_remote_code_resaves_a_complete_folder(remote_loaded, published):
+    """Objects loaded as remote code save folders that need nothing else either (transformers copies a module with the
+    modules it imports relatively; see the TYPE_CHECKING imports of the configuration module)."""
+    resaved = published["root"] / "resaved"
+    assert sorted(path.name for path in (resaved / "model").glob("*.py")) == MODEL_MODULES
+    assert json.loads((resaved / "model" / "config.json").read_text())["auto_map"] == AUTO_MAP
+    alone = resaved / "image_processor"
+    modules = {reference.split(".")[0] + ".py" for reference in AUTO_MAP["AutoImageProcessor"].values()}
+    assert modules <= {path.name for path in alone.glob("*.py")}
+    saved = json.loads((alone / "preprocessor_config.json").read_text())
+    assert saved["auto_map"]["AutoImageProcessor"] == AUTO_MAP["AutoImageProcessor"]
+
+
+def test_remote_code_pil_backend_without_torchvision(published, remote_loaded):
+    """Where torchvision cannot be imported, the re-saved folder loads with the PIL backend by default and generates
+    as the package does; the image processor saved alone loads too."""
+    resaved = published["root"] / "resaved"
+    without = run_isolated(
+        REMOTE_CODE_CHILD,
+        resaved / "model",
+        json.dumps(published["cases"]),
+        json.dumps(["pil"]),
+        "-",
+        blocked=["torchvision"],
+    )
+    assert without["imported_from_package"] == []
+    assert without["image_processors"]["processor"] == "LlavaVllmImageProcessorPil"
+    assert without["classes"]["image_processor"].endswith(".LlavaVllmImageProcessorPil")
+    assert without["generated"]["pil"] == published["expected"]["pil"]
+    code = "from transformers import AutoImageProcessor\n"
+    code += "image_processor = AutoImageProcessor.from_pretrained(sys.argv[1], trust_remote_code=True)\n"
+    code += "report([type(image_processor).__name__, imported_from(os.environ['PACKAGE_DIR'])])\n"
+    assert run_isolated(code, resaved / "image_processor", blocked=["torchvision"]) == [
+        "LlavaVllmImageProcessorPil",
+        [],
+    ]

@@ -17,11 +17,14 @@
 - when vLLM is importable: the vLLM module imports and registers, vLLM's multimodal processor gives the prompt the
   transformers processor gives, a transformers checkpoint loads into the vLLM model with no weight missing, and the
   vLLM image embeddings equal the transformers image features;
-- marked `vllm_engine`: offline `vllm.LLM` greedy generation equals transformers `generate`, token for token.
+- marked `vllm_engine`: offline `vllm.LLM` serves the folder the package saved, through the native plugin
+  (`model_impl="vllm"`) and through vLLM's Transformers backend (`model_impl="transformers"`, remote code, in a process
+  that cannot import this package): greedy generation equals transformers `generate` token for token, and the prompt
+  token ids equal the transformers processor's for images of many sizes.
 """
 
-import gc
 import importlib.metadata
+import json
 import os
 from pathlib import Path
 
@@ -38,7 +41,14 @@ from llava_vllm import (
 from llava_vllm.vllm_plugin_llava_vllm import ARCHITECTURE, num_image_tokens, register
 from transformers.utils import is_torchvision_available
 
-from .test_modeling_llava_vllm import build_tokenizer, smooth_image, words
+from .test_modeling_llava_vllm import (
+    build_tokenizer,
+    remote_code_cases,
+    run_isolated,
+    save_cases,
+    smooth_image,
+    words,
+)
 
 
 IMAGE_TOKEN = "<image>"
@@ -160,13 +170,17 @@ def engine_args(checkpoint):
 
 def prompts(tokenizer):
     """Prompts with one image, two images and none."""
+    return remote_code_cases(tokenizer)
+
+
+def size_prompts(tokenizer):
+    """One prompt per size of IMAGE_SIZES, with one image of that size, the text around it varying."""
     return [
-        (f"{words(tokenizer, 2)} {IMAGE_TOKEN} {words(tokenizer, 3, 5)}", [smooth_image(48, 64, seed=1)]),
         (
-            f"{IMAGE_TOKEN} {words(tokenizer, 1, 9)} {IMAGE_TOKEN}",
-            [smooth_image(40, 30, seed=2), smooth_image(9, 9, seed=3)],
-        ),
-        (words(tokenizer, 5, 3), []),
+            f"{words(tokenizer, 1 + k % 3, k)} {IMAGE_TOKEN} {words(tokenizer, 2, 3 * k)}",
+            [smooth_image(height, width, seed=k)],
+        )
+        for k, (height, width) in enumerate(IMAGE_SIZES)
     ]
 
 
@@ -286,32 +300,115 @@ def test_vllm_image_embeddings_match_transformers(vllm_model, checkpoint):
 
 # Tier (c): the vLLM engine ------------------------------------------------------------------------------------------
 
+# Serve a folder with `vllm.LLM(**engine kwargs)`: greedy generation on each case, then the prompt token ids of the
+# size cases (one token generated).
+ENGINE_CHILD = """
+from PIL import Image
+import vllm
 
-@pytest.mark.vllm_engine
-def test_vllm_greedy_generation_matches_transformers(vllm, checkpoint):
+kwargs, cases, size_cases = (json.loads(arg) for arg in sys.argv[1:4])
+max_new_tokens = kwargs.pop("max_new_tokens")
+if kwargs.pop("register_plugin"):
+    from llava_vllm.vllm_plugin_llava_vllm import register
+
+    register()
+llm = vllm.LLM(**kwargs)
+model_config = llm.llm_engine.model_config
+
+
+def requests(cases):
+    return [
+        {"prompt": text, "multi_modal_data": {"image": [Image.open(path) for path in images]}} if images else {"prompt": text}
+        for text, images in cases
+    ]
+
+
+outputs = llm.generate(requests(cases), vllm.SamplingParams(temperature=0.0, max_tokens=max_new_tokens), use_tqdm=False)
+size_outputs = llm.generate(requests(size_cases), vllm.SamplingParams(temperature=0.0, max_tokens=1), use_tqdm=False)
+report({
+    "architecture": model_config._model_info.architecture,
+    "is_multimodal": model_config.is_multimodal_model,
+    "config_class": type(model_config.hf_config).__module__,
+    "prompt_token_ids": [list(output.prompt_token_ids) for output in outputs],
+    "generated": [list(output.outputs[0].token_ids) for output in outputs],
+    "size_prompt_token_ids": [list(output.prompt_token_ids) for output in size_outputs],
+    "imported_from_package": imported_from(os.environ["PACKAGE_DIR"]),
+})
+os._exit(0)  # no engine teardown: the results are out
+"""
+
+
+@pytest.fixture(scope="module")
+def served(checkpoint, tmp_path_factory):
+    """The cases, saved for another process, and what transformers gives on them: prompt ids and greedy tokens."""
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
     hf_model = AutoModelForImageTextToText.from_pretrained(checkpoint).eval()
     processor = AutoProcessor.from_pretrained(checkpoint)
-    cases = prompts(processor.tokenizer)
-    expected = []
+    cases, size_cases = prompts(processor.tokenizer), size_prompts(processor.tokenizer)
+    expected = {"prompt_token_ids": [], "generated": []}
     for text, images in cases:
         inputs = processor(images=images or None, text=[text], return_tensors="pt")
         with torch.no_grad():
             generated = hf_model.generate(**inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
-        expected.append(generated[0, inputs["input_ids"].shape[1] :].tolist())
+        expected["prompt_token_ids"].append(inputs["input_ids"][0].tolist())
+        expected["generated"].append(generated[0, inputs["input_ids"].shape[1] :].tolist())
+    expected["size_prompt_token_ids"] = [
+        processor(images=images, text=[text])["input_ids"][0] for text, images in size_cases
+    ]
+    assert any(len(tokens) == MAX_NEW_TOKENS for tokens in expected["generated"])  # not all stopped at once by an EOS
+    directory = tmp_path_factory.mktemp("served")
+    return {
+        "cases": save_cases(directory / "cases", cases),
+        "size_cases": save_cases(directory / "sizes", size_cases),
+        "expected": expected,
+    }
 
-    llm = vllm.LLM(**engine_kwargs(checkpoint))
-    try:
-        requests = [
-            {"prompt": text, "multi_modal_data": {"image": images}} if images else {"prompt": text}
-            for text, images in cases
-        ]
-        outputs = llm.generate(
-            requests, vllm.SamplingParams(temperature=0.0, max_tokens=MAX_NEW_TOKENS), use_tqdm=False
-        )
-    finally:
-        del llm
-        gc.collect()
-    assert any(len(tokens) == MAX_NEW_TOKENS for tokens in expected)  # not all stopped at once by an EOS
-    assert [list(output.outputs[0].token_ids) for output in outputs] == expected
+
+def serve(checkpoint, served, model_impl, *, without_package):
+    """ENGINE_CHILD on the checkpoint with this `model_impl` and `trust_remote_code=True`, one engine per process. With
+    `without_package`, the process cannot import this package (the folder's own code is all vLLM has); otherwise it
+    registers the native model as the entry point would."""
+    kwargs = {**engine_kwargs(checkpoint), "model_impl": model_impl, "trust_remote_code": True}
+    kwargs.update(register_plugin=not without_package, max_new_tokens=MAX_NEW_TOKENS)
+    code = ENGINE_CHILD
+    if not without_package:  # the package is importable from PACKAGE_PARENT, as if installed
+        code = f"sys.path.insert(0, {str(PACKAGE_PARENT)!r})\n" + code
+    os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
+    result = run_isolated(
+        code,
+        json.dumps(kwargs),
+        json.dumps(served["cases"]),
+        json.dumps(served["size_cases"]),
+        package=not without_package,
+    )
+    assert result["is_multimodal"]
+    return result
+
+
+def assert_served_as_transformers(result, served):
+    expected = served["expected"]
+    assert result["prompt_token_ids"] == expected["prompt_token_ids"]
+    assert result["generated"] == expected["generated"]
+    assert len(result["size_prompt_token_ids"]) == len(IMAGE_SIZES)
+    for size, got, want in zip(
+        IMAGE_SIZES, result["size_prompt_token_ids"], expected["size_prompt_token_ids"], strict=True
+    ):
+        assert got == want, size
+
+
+@pytest.mark.vllm_engine
+def test_vllm_native_plugin_serves_the_folder_as_transformers(vllm, checkpoint, served):
+    result = serve(checkpoint, served, "vllm", without_package=False)
+    assert result["architecture"] == ARCHITECTURE
+    assert result["imported_from_package"]  # the native model is this package's
+    assert_served_as_transformers(result, served)
+
+
+@pytest.mark.vllm_engine
+def test_vllm_transformers_backend_serves_the_folder_as_transformers(vllm, checkpoint, served):
+    result = serve(checkpoint, served, "transformers", without_package=True)
+    assert result["architecture"] == "TransformersMultiModalForCausalLM"
+    assert result["config_class"].startswith("transformers_modules.")
+    assert result["imported_from_package"] == []
+    assert_served_as_transformers(result, served)
