@@ -1,7 +1,8 @@
-"""Facts about the transformers 5.23 image-processor API that both pipelines need, in one place.
+"""Facts about the transformers 5.23 image-processor API, in one place: every pipeline and rule imports them from here.
 
 Plain data with no imports, so rendering never imports transformers and the checker stays cheap;
-tests/test_transformers_api.py checks every value against the installed package.
+tests/test_transformers_api.py checks every value against the installed package, and the checker's facts cache key
+includes this file.
 """
 
 # transformers.utils.constants (re-exported by transformers.image_utils).
@@ -13,9 +14,18 @@ NAMED_STATS: dict[str, tuple[float, ...]] = {
     "OPENAI_CLIP_MEAN": (0.48145466, 0.4578275, 0.40821073),
     "OPENAI_CLIP_STD": (0.26862954, 0.26130258, 0.27577711),
 }
+# The checker's canonical form of those constants (a sequence of floats).
+KNOWN_CONSTANTS: dict[str, object] = {name: ("seq", values) for name, values in NAMED_STATS.items()}
 
 # PIL.Image.Resampling members (transformers' PILImageResampling is an alias of it).
 RESAMPLE_VALUES: dict[str, int] = {"NEAREST": 0, "LANCZOS": 1, "BILINEAR": 2, "BICUBIC": 3, "BOX": 4, "HAMMING": 5}
+# Names a resample value is spelled with: PIL's enums and torchvision's InterpolationMode (transformers maps each
+# InterpolationMode member to the PIL value of the same name); ANTIALIAS is PIL's old name of LANCZOS.
+RESAMPLING: dict[str, int] = {**RESAMPLE_VALUES, "ANTIALIAS": RESAMPLE_VALUES["LANCZOS"]}
+RESAMPLING_OWNERS: tuple[str, ...] = ("PILImageResampling", "Resampling", "Image", "InterpolationMode")
+
+# transformers.image_utils.ChannelDimension member -> value.
+CHANNEL_DIMENSION: dict[str, str] = {"FIRST": "channels_first", "LAST": "channels_last", "NONE": "none"}
 
 # The fields of transformers.processing_utils.ImagesKwargs.
 IMAGES_KWARGS_KEYS: tuple[str, ...] = (
@@ -30,3 +40,60 @@ BASE_IMAGE_PROCESSOR_DEFAULTS: dict[str, object] = {
     "rescale_factor": 1 / 255,
     "model_input_names": ["pixel_values"],
 }
+# Their source text (what --fix writes when the torchvision side inherits one), and valid_kwargs' default.
+BASE_IMAGE_PROCESSOR_SOURCES: dict[str, str] = {
+    "default_to_square": "True",
+    "rescale_factor": "1 / 255",
+    "model_input_names": '["pixel_values"]',
+    "valid_kwargs": "ImagesKwargs",
+}
+BASE_VALID_KWARGS = "ImagesKwargs"
+
+# transformers' image-processor base classes (image_processing_base.py, image_processing_utils.py,
+# image_processing_backends.py): class -> (bases, public and private methods it defines). The checker describes these
+# classes from here and never parses their modules.
+BASE_CLASSES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "ImageProcessingMixin": (
+        (),
+        (
+            "from_pretrained", "save_pretrained", "get_image_processor_dict", "from_dict", "to_dict",
+            "from_json_file", "to_json_string", "to_json_file", "register_for_auto_class", "fetch_images",
+            "push_to_hub",
+        ),
+    ),
+    "BaseImageProcessor": (
+        ("ImageProcessingMixin",),
+        ("__init__", "__call__", "preprocess", "_preprocess", "_preprocess_image_like_inputs", "_set_attributes"),
+    ),
+    "TorchvisionBackend": (
+        ("BaseImageProcessor",),
+        (
+            "__init__", "backend", "process_image", "convert_to_rgb", "pad", "resize", "rescale", "normalize",
+            "center_crop", "_preprocess", "fetch_images", "rescale_and_normalize",
+            "_fuse_mean_std_and_rescale_factor",
+        ),
+    ),
+    "PilBackend": (
+        ("BaseImageProcessor",),
+        (
+            "__init__", "backend", "process_image", "convert_to_rgb", "pad", "resize", "rescale", "normalize",
+            "center_crop", "_preprocess", "to_dict",
+        ),
+    ),
+}  # fmt: skip
+# The backend each base class stands for.
+BACKEND_OF: dict[str, str] = {"TorchvisionBackend": "torchvision", "PilBackend": "pil"}
+# Parameters only one backend can honour (torchvision runs on devices and groups images by shape); both are
+# ImagesKwargs fields and parameters of TorchvisionBackend._preprocess only.
+BACKEND_ONLY_PARAMS: frozenset[str] = frozenset({"device", "disable_grouping"})
+# What the backends' own _preprocess reads (its parameters other than images/kwargs and the backend-only ones).
+BASE_PREPROCESS_READS: frozenset[str] = frozenset(
+    {
+        "do_resize", "size", "resample", "do_center_crop", "crop_size", "do_rescale", "rescale_factor",
+        "do_normalize", "image_mean", "image_std", "do_pad", "pad_size", "return_tensors",
+    }
+)  # fmt: skip
+# BaseImageProcessor.preprocess / _standardize_kwargs / process_image read these for every processor.
+ALWAYS_READ: frozenset[str] = frozenset(
+    {"do_convert_rgb", "input_data_format", "data_format", "default_to_square", "return_tensors"}
+)

@@ -1,7 +1,7 @@
 """Loading file facts: content-hash cache plus a small process pool for cold runs.
 
 A cache entry is keyed on sha256(file bytes) + the tool key (package version, cache schema and a hash of the
-extractor's own source files), so an entry can never describe other content or come from other extraction code.
+extractor's own source files and of scaffold/transformers_api.py), so an entry can never describe other content or come from other extraction code.
 Rule options do not enter the key because only the per-file facts are cached; the rules always run.
 Entries are written atomically (temp file + ``os.replace``); unreadable entries are treated as misses.
 """
@@ -14,8 +14,9 @@ import pickle
 import tempfile
 from pathlib import Path
 
-SCHEMA = "1"
-_EXTRACTOR_FILES = ("facts.py", "values.py", "model.py", "cache.py")
+SCHEMA = "2"
+# the code that decides what an entry holds: the extractor, and the transformers facts it folds values with
+_EXTRACTOR_FILES = ("facts.py", "values.py", "model.py", "cache.py", "../transformers_api.py")
 _tool_key: str | None = None
 POOL_THRESHOLD = 12  # files to parse before a process pool pays for itself
 
@@ -140,7 +141,7 @@ class FactsLoader:
 
         try:
             ctx = mp.get_context("fork")
-            # import the extractor (libcst) once, here: forked workers inherit it instead of each importing it
+            # import the extractor once, here: forked workers inherit it instead of each importing it
             import scaffold.parity.facts  # noqa: F401
         except ValueError:
             ctx = mp.get_context()
