@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from scaffold.errors import UsageError
 from scaffold.parity.cache import FactsLoader
 from scaffold.parity.discover import Pair, discover
 from scaffold.parity.findings import ERROR, Finding
@@ -40,8 +39,5 @@ def check_paths(
             continue
         wanted.extend(p for p in (pair.torch_path, pair.pil_path) if p)
     loader.load(wanted, follow=base_class_files)
-    if loader.io_errors:
-        path, err = next(iter(loader.io_errors.items()))
-        raise UsageError(f"{path}: cannot read: {err}")
     findings = check_pairs(pairs, loader, options)
     return Result(findings=findings, pairs=pairs, files_checked=len(wanted), stats=dict(loader.stats))

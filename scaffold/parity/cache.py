@@ -11,8 +11,11 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import stat
 import tempfile
 from pathlib import Path
+
+from scaffold.parity.model import FileFacts
 
 SCHEMA = "2"
 # the code that decides what an entry holds: the extractor, and the transformers facts it folds values with
@@ -85,7 +88,6 @@ class FactsLoader:
         self.use_cache = use_cache
         self.jobs = jobs if jobs is not None else min(2, os.cpu_count() or 1)
         self.facts: dict[str, object] = {}
-        self.io_errors: dict[str, str] = {}
         self.stats = {"hits": 0, "parsed": 0}
 
     def _entry(self, digest: str) -> Path:
@@ -112,14 +114,22 @@ class FactsLoader:
                 self._store(digest, facts)
 
     def _probe(self, path: str, record_errors: bool = True):
-        """Serve ``path`` from the cache if possible; else (path, digest, source) to parse. None when done."""
-        if path in self.facts or path in self.io_errors:
+        """Serve ``path`` from the cache if possible; else (path, digest, source) to parse. None when done.
+
+        A non-regular file (a FIFO would block the read forever) or an unreadable one gets facts saying so; an
+        unreadable prefetch is left for a later, explicit load to report.
+        """
+        if path in self.facts:
             return None
         try:
+            if not stat.S_ISREG(os.stat(path).st_mode):
+                if record_errors:
+                    self.facts[path] = FileFacts(path=path, not_regular=True)
+                return None
             data = Path(path).read_bytes()
         except OSError as exc:
-            if record_errors:  # an unreadable prefetch is left for a later, explicit load to report
-                self.io_errors[path] = exc.strerror or str(exc)
+            if record_errors:
+                self.facts[path] = FileFacts(path=path, read_error=exc.strerror or str(exc))
             return None
         digest = hashlib.sha256(data).hexdigest()
         if self.use_cache:
@@ -189,6 +199,6 @@ class FactsLoader:
         _write(self._entry(digest), pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL))
 
     def get(self, path: str):
-        if path not in self.facts and path not in self.io_errors:
+        if path not in self.facts:
             self.load([path])
         return self.facts.get(path)
