@@ -424,35 +424,65 @@ def _public_methods(ctx: ClassContext) -> Iterator[tuple[str, tuple | None, tupl
         tm, pm = te.methods.get(name), pe.methods.get(name)
         if (tm is None or tm[1].builtin) and (pm is None or pm[1].builtin):
             continue
-        if (tm is not None and is_backend_helper(tm[0])) or (pm is not None and is_backend_helper(pm[0])):
-            continue  # operates on backend-native arrays: each backend has its own helpers
         yield name, tm, pm
+
+
+def _callers(eff: Effective, name: str) -> list[tuple[ClassRef, MethodFacts]]:
+    """Methods of a class's own code (itself and parents on disk) that call ``self.<name>``."""
+    return [(r, m) for r in eff.mro if not r.builtin for m in r.cls.methods.values() if name in m.reads]
+
+
+def _one_sided(ctx: ClassContext):
+    """Public methods one side only has: (name, entry, side, have_ref, miss_ref, miss_eff, callers on the other side)."""
+    for name, tm, pm in _public_methods(ctx):
+        if (tm is None) == (pm is None):
+            continue
+        have, have_ref, miss_ref, miss_eff = (tm, ctx.t, ctx.p, ctx.pe) if pm is None else (pm, ctx.p, ctx.t, ctx.te)
+        if not miss_eff.complete:
+            continue  # the other side may inherit it from a class we cannot see
+        side = "torchvision" if pm is None else "PIL"
+        yield name, have, side, have_ref, miss_ref, miss_eff, _callers(miss_eff, name)
+
+
+def _one_sided_finding(code: str, ctx: ClassContext, name, have, side, have_ref, miss_ref, callers) -> Finding:
+    primary = _where(have_ref, have[0], have[1])
+    related = (miss_ref.path, miss_ref.cls.pos)
+    message = (
+        f"public method `{name}` exists on the {side} side only (`{have_ref.cls.name}`), not on `{miss_ref.cls.name}`"
+    )
+    if callers:
+        owner, caller = callers[0]
+        primary, related = (owner.path, caller.reads[name]), primary
+        message += f", whose `{caller.name}` calls it"
+    elif side == "torchvision":
+        primary, related = related, primary
+    others = [n for n, *_ in _one_sided(ctx) if n != name and (n.startswith(name) or name.startswith(n))]
+    if others:
+        message += f"; renamed? the other side has `{others[0]}`"
+    return emit(
+        code,
+        *primary,
+        message,
+        related,
+        subject=ctx.subject("method", name),
+        torchvision=have[1].cls.name if side == "torchvision" else None,
+        pil=have[1].cls.name if side == "PIL" else None,
+    )
 
 
 @rule("PAR040", ERROR, "public method defined on one side only", "class")
 def par040(ctx: ClassContext):
-    t, p = ctx.t, ctx.p
-    for name, tm, pm in _public_methods(ctx):
-        if tm is not None and pm is not None:
-            continue
-        have, have_ref, miss_ref, miss_eff = (tm, t, p, ctx.pe) if pm is None else (pm, p, t, ctx.te)
-        if not miss_eff.complete:
-            continue
-        side = "torchvision" if pm is None else "PIL"
-        primary = _where(have_ref, have[0], have[1])
-        related = (miss_ref.path, miss_ref.cls.pos)
-        if pm is None:
-            primary, related = related, primary
-        yield emit(
-            "PAR040",
-            *primary,
-            f"public method `{name}` exists on the {side} side only (`{have_ref.cls.name}`), "
-            f"not on `{miss_ref.cls.name}`",
-            related,
-            subject=ctx.subject("method", name),
-            torchvision=have[1].cls.name if pm is None else None,
-            pil=have[1].cls.name if tm is None else None,
-        )
+    for name, have, side, have_ref, miss_ref, _eff, callers in _one_sided(ctx):
+        if is_backend_helper(have[0]) and not callers:
+            continue  # PAR042
+        yield _one_sided_finding("PAR040", ctx, name, have, side, have_ref, miss_ref, callers)
+
+
+@rule("PAR042", WARNING, "backend helper defined on one side only", "class")
+def par042(ctx: ClassContext):
+    for name, have, side, have_ref, miss_ref, _eff, callers in _one_sided(ctx):
+        if is_backend_helper(have[0]) and not callers:
+            yield _one_sided_finding("PAR042", ctx, name, have, side, have_ref, miss_ref, callers)
 
 
 @rule("PAR041", ERROR, "public method signatures differ", "class")
@@ -461,6 +491,8 @@ def par041(ctx: ClassContext):
     for name, tm, pm in _public_methods(ctx):
         if tm is None or pm is None or tm[1].builtin or pm[1].builtin:
             continue  # one side overrides a backend operation, the other uses the backend's own
+        if is_backend_helper(tm[0]) or is_backend_helper(pm[0]):
+            continue  # operates on backend-native arrays: each backend has its own helpers
         tsig, psig = signature(tm[0], backend_neutral=True), signature(pm[0], backend_neutral=True)
         tsig, psig = drop_one_sided_annotations(tsig, psig)
         if tsig != psig:
