@@ -19,13 +19,16 @@ KNOWN_CONSTANTS: dict[str, object] = {name: ("seq", values) for name, values in 
 
 # PIL.Image.Resampling members (transformers' PILImageResampling is an alias of it).
 RESAMPLE_VALUES: dict[str, int] = {"NEAREST": 0, "LANCZOS": 1, "BILINEAR": 2, "BICUBIC": 3, "BOX": 4, "HAMMING": 5}
-# Names a resample value is spelled with: PIL's enums and torchvision's InterpolationMode (transformers maps each
-# InterpolationMode member to the PIL value of the same name); ANTIALIAS is PIL's old name of LANCZOS.
-RESAMPLING: dict[str, int] = {**RESAMPLE_VALUES, "ANTIALIAS": RESAMPLE_VALUES["LANCZOS"]}
-RESAMPLING_OWNERS: tuple[str, ...] = ("PILImageResampling", "Resampling", "Image", "InterpolationMode")
+# Where those members are spelled: transformers.image_utils.PILImageResampling, PIL.Image.Resampling, PIL.Image.
+RESAMPLING_OWNERS: tuple[str, ...] = ("PILImageResampling", "Resampling", "Image")
+# transformers.image_utils.pil_torch_interpolation_mapping read backwards: the PIL value each torchvision
+# InterpolationMode member stands for (PIL's NEAREST is NEAREST_EXACT; InterpolationMode.NEAREST has no PIL twin).
+INTERPOLATION_MODE_VALUES: dict[str, int] = {
+    "NEAREST_EXACT": 0, "LANCZOS": 1, "BILINEAR": 2, "BICUBIC": 3, "BOX": 4, "HAMMING": 5,
+}  # fmt: skip
 
 # transformers.image_utils.ChannelDimension member -> value.
-CHANNEL_DIMENSION: dict[str, str] = {"FIRST": "channels_first", "LAST": "channels_last", "NONE": "none"}
+CHANNEL_DIMENSION: dict[str, str] = {"FIRST": "channels_first", "LAST": "channels_last"}
 
 # The fields of transformers.processing_utils.ImagesKwargs.
 IMAGES_KWARGS_KEYS: tuple[str, ...] = (
@@ -50,27 +53,33 @@ BASE_IMAGE_PROCESSOR_SOURCES: dict[str, str] = {
 BASE_VALID_KWARGS = "ImagesKwargs"
 
 # transformers' image-processor base classes (image_processing_base.py, image_processing_utils.py,
-# image_processing_backends.py): class -> (bases, public and private methods it defines). The checker describes these
-# classes from here and never parses their modules.
+# image_processing_backends.py): class -> (bases, the methods it defines; ImageProcessingMixin's include push_to_hub
+# from transformers.utils.hub.PushToHubMixin, which is left out of the bases). The checker describes these classes from here
+# and never parses their modules.
 BASE_CLASSES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "ImageProcessingMixin": (
         (),
         (
-            "from_pretrained", "save_pretrained", "get_image_processor_dict", "from_dict", "to_dict",
+            "__init__", "from_pretrained", "save_pretrained", "get_image_processor_dict", "from_dict", "to_dict",
             "from_json_file", "to_json_string", "to_json_file", "register_for_auto_class", "fetch_images",
             "push_to_hub",
         ),
     ),
     "BaseImageProcessor": (
         ("ImageProcessingMixin",),
-        ("__init__", "__call__", "preprocess", "_preprocess", "_preprocess_image_like_inputs", "_set_attributes"),
+        (
+            "__init__", "__call__", "preprocess", "_preprocess", "_preprocess_image_like_inputs", "_set_attributes",
+            "center_crop", "normalize", "process_image", "rescale", "to_dict", "_further_process_kwargs",
+            "_prepare_image_like_inputs", "_prepare_images_structure", "_standardize_kwargs",
+            "_validate_preprocess_kwargs",
+        ),
     ),
     "TorchvisionBackend": (
         ("BaseImageProcessor",),
         (
             "__init__", "backend", "process_image", "convert_to_rgb", "pad", "resize", "rescale", "normalize",
             "center_crop", "_preprocess", "fetch_images", "rescale_and_normalize",
-            "_fuse_mean_std_and_rescale_factor",
+            "_fuse_mean_std_and_rescale_factor", "_compile_friendly_resize",
         ),
     ),
     "PilBackend": (
@@ -83,8 +92,8 @@ BASE_CLASSES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }  # fmt: skip
 # The backend each base class stands for.
 BACKEND_OF: dict[str, str] = {"TorchvisionBackend": "torchvision", "PilBackend": "pil"}
-# Parameters only one backend can honour (torchvision runs on devices and groups images by shape); both are
-# ImagesKwargs fields and parameters of TorchvisionBackend._preprocess only.
+# Parameters only one backend can honour (torchvision runs on devices and groups images by shape): ImagesKwargs
+# fields that TorchvisionBackend's methods take and PilBackend's do not.
 BACKEND_ONLY_PARAMS: frozenset[str] = frozenset({"device", "disable_grouping"})
 # What the backends' own _preprocess reads (its parameters other than images/kwargs and the backend-only ones).
 BASE_PREPROCESS_READS: frozenset[str] = frozenset(
@@ -93,7 +102,7 @@ BASE_PREPROCESS_READS: frozenset[str] = frozenset(
         "do_normalize", "image_mean", "image_std", "do_pad", "pad_size", "return_tensors",
     }
 )  # fmt: skip
-# BaseImageProcessor.preprocess / _standardize_kwargs / process_image read these for every processor.
+# Read for every processor: by BaseImageProcessor._standardize_kwargs, or by both backends' process_image/_preprocess.
 ALWAYS_READ: frozenset[str] = frozenset(
     {"do_convert_rgb", "input_data_format", "data_format", "default_to_square", "return_tensors"}
 )

@@ -13,7 +13,13 @@ import operator
 import re
 from collections.abc import Callable
 
-from scaffold.transformers_api import CHANNEL_DIMENSION, KNOWN_CONSTANTS, RESAMPLING, RESAMPLING_OWNERS
+from scaffold.transformers_api import (
+    CHANNEL_DIMENSION,
+    INTERPOLATION_MODE_VALUES,
+    KNOWN_CONSTANTS,
+    RESAMPLE_VALUES,
+    RESAMPLING_OWNERS,
+)
 
 Source = Callable[[ast.AST], str]  # source text of a node (see facts.Source)
 
@@ -72,8 +78,10 @@ def resolve_name(name: str, consts: dict[str, object]):
     parts = name.split(".")
     if len(parts) >= 2:
         owner, last = parts[-2], parts[-1]
-        if owner in RESAMPLING_OWNERS and last in RESAMPLING:
-            return RESAMPLING[last]
+        if owner in RESAMPLING_OWNERS and last in RESAMPLE_VALUES:
+            return RESAMPLE_VALUES[last]
+        if owner == "InterpolationMode" and last in INTERPOLATION_MODE_VALUES:
+            return INTERPOLATION_MODE_VALUES[last]
         if owner == "ChannelDimension" and last in CHANNEL_DIMENSION:
             return ("str", CHANNEL_DIMENSION[last])
         if last in KNOWN_CONSTANTS and owner in ("constants", "image_utils"):

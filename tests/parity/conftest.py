@@ -1,6 +1,20 @@
 import pytest
 from parity.pairs import PIL, TORCH, write_pair
 
+try:  # the shared ci/dev profiles (hypothesis is in the test extra)
+    import hypothesis_profiles  # noqa: F401
+except ModuleNotFoundError:
+    hypothesis_profiles = None
+
+
+def pytest_configure(config):
+    # hypothesis_profiles loads a profile when imported, after hypothesis' own option was applied: re-apply it
+    profile = config.getoption("hypothesis_profile", None)
+    if profile and hypothesis_profiles is not None:
+        from hypothesis import settings
+
+        settings.load_profile(profile)
+
 
 @pytest.fixture
 def pair_dir(tmp_path):
