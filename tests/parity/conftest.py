@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from parity.pairs import PIL, TORCH, write_pair
 
@@ -14,6 +16,7 @@ def pytest_configure(config):
         from hypothesis import settings
 
         settings.load_profile(profile)
+        os.environ["SCAFFOLD_HYPOTHESIS_PROFILE"] = profile  # an explicit choice: no per-test caps
 
 
 @pytest.fixture

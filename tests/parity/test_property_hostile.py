@@ -4,7 +4,8 @@ For every input: exit 0 or 1 with no traceback, the JSON output parses, every fi
 regular file, unreadable, unparseable) is named by a finding, and a known-bad control pair beside it is still
 reported. Inputs: a real pair from the installed transformers tree, one or both files mutated (random line
 deletions/duplications, deep nesting, binary and non-UTF-8 bytes, BOMs, NULs, empty files, huge lines, syntax
-errors, FIFOs, symlinks). Profiles: tests/hypothesis_profiles.py (`ci` when $CI is set: derandomized, small).
+errors, FIFOs, symlinks). Profiles: tests/hypothesis_profiles.py (`ci` when $CI is set: derandomized, small;
+`--hypothesis-profile dev` for a long local run).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import pytest
 hypothesis = pytest.importorskip("hypothesis")
 transformers = pytest.importorskip("transformers")
 
-from hypothesis import event, given  # noqa: E402
+from hypothesis import event, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from parity.pairs import PIL, TORCH, write_pair  # noqa: E402
 
@@ -126,6 +127,12 @@ def scenario(draw):
     return model, tm, pm
 
 
+# each example runs check-parity in a fresh process (~0.15-0.7 s): the default local profile is capped unless a
+# profile is chosen explicitly (--hypothesis-profile dev, or SCAFFOLD_HYPOTHESIS_PROFILE)
+_EXPLICIT = bool(os.environ.get("CI") or os.environ.get("SCAFFOLD_HYPOTHESIS_PROFILE"))
+
+
+@settings(max_examples=settings().max_examples if _EXPLICIT else 60)
 @given(scenario())
 def test_check_parity_never_crashes(case):
     model, (tkind, tdata), (pkind, pdata) = case
