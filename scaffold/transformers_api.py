@@ -106,3 +106,27 @@ BASE_PREPROCESS_READS: frozenset[str] = frozenset(
 ALWAYS_READ: frozenset[str] = frozenset(
     {"do_convert_rgb", "input_data_format", "data_format", "default_to_square", "return_tensors"}
 )
+
+# Attributes and methods of the backends (and keys their saved dict holds) that a custom kwarg must not shadow,
+# besides the ImagesKwargs fields.
+BACKEND_RESERVED_NAMES: frozenset[str] = frozenset(
+    {
+        "backend", "center_crop", "convert_to_rgb", "fetch_images", "model_input_names", "normalize", "pad",
+        "preprocess", "process_image", "resize", "rescale", "rescale_and_normalize", "to_dict", "to_json_string",
+        "valid_kwargs", "image_processor_type", "processor_class", "auto_map",
+    }
+)  # fmt: skip
+
+# Size-dict key sets that transformers' get_size_dict accepts (image_processing_utils.VALID_SIZE_DICT_KEYS), and the
+# ones the backends' default resize handles.
+SIZE_FORMS: tuple[tuple[str, ...], ...] = (
+    ("height", "width"),
+    ("shortest_edge",),
+    ("shortest_edge", "longest_edge"),
+    ("longest_edge",),
+    ("max_height", "max_width"),
+    ("min_pixels", "max_pixels"),
+)
+RESIZABLE_FORMS: frozenset[tuple[str, ...]] = frozenset(
+    {("height", "width"), ("shortest_edge",), ("shortest_edge", "longest_edge"), ("max_height", "max_width")}
+)

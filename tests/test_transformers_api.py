@@ -130,3 +130,42 @@ def test_backend_parameters_match_transformers():
     assert ALWAYS_READ <= set(IMAGES_KWARGS_KEYS)
     for name in ALWAYS_READ:
         assert name in everywhere or all(name in source for source in both), name
+
+
+def test_size_forms_match_transformers():
+    import numpy as np
+    import torch
+    from transformers.image_processing_backends import PilBackend, TorchvisionBackend
+    from transformers.image_processing_utils import VALID_SIZE_DICT_KEYS
+    from transformers.image_utils import PILImageResampling, SizeDict
+
+    from scaffold.transformers_api import RESIZABLE_FORMS, SIZE_FORMS
+
+    assert [set(f) for f in SIZE_FORMS] == list(VALID_SIZE_DICT_KEYS)
+    for backend, image in (
+        (PilBackend(), np.zeros((3, 20, 30), np.float32)),
+        (TorchvisionBackend(), torch.zeros(3, 20, 30)),
+    ):
+        for form in SIZE_FORMS:
+            size = SizeDict(**{k: {"min_pixels": 256, "max_pixels": 1024}.get(k, 16) for k in form})
+            try:
+                backend.resize(image, size=size, resample=PILImageResampling.BILINEAR)
+                resized = True
+            except ValueError:
+                resized = False
+            assert resized == (form in RESIZABLE_FORMS), (type(backend).__name__, form)
+
+
+def test_reserved_names_exist_on_a_backend():
+    import inspect
+
+    from transformers.image_processing_backends import PilBackend, TorchvisionBackend
+    from transformers.image_processing_base import ImageProcessingMixin
+
+    from scaffold.transformers_api import BACKEND_RESERVED_NAMES
+
+    saved_keys = {"image_processor_type", "processor_class", "auto_map"}  # written into / read from the saved dict
+    mixin = inspect.getsource(ImageProcessingMixin)
+    for name in BACKEND_RESERVED_NAMES - saved_keys:
+        assert hasattr(TorchvisionBackend, name) or hasattr(PilBackend, name), name
+    assert all(f'"{key}"' in mixin for key in saved_keys)
