@@ -24,16 +24,25 @@ _tool_key: str | None = None
 POOL_THRESHOLD = 12  # files to parse before a process pool pays for itself
 
 
+def key_sources() -> list[Path]:
+    """The files whose content decides what a cache entry holds."""
+    here = Path(__file__).parent
+    return [(here / name).resolve() for name in _EXTRACTOR_FILES]
+
+
+def key_of(sources: list[Path]) -> str:
+    from scaffold import __version__
+
+    h = hashlib.sha256(f"{__version__}:{SCHEMA}".encode())
+    for path in sources:
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def tool_key() -> str:
     global _tool_key
     if _tool_key is None:
-        from scaffold import __version__
-
-        h = hashlib.sha256(f"{__version__}:{SCHEMA}".encode())
-        here = Path(__file__).parent
-        for name in _EXTRACTOR_FILES:
-            h.update((here / name).read_bytes())
-        _tool_key = h.hexdigest()[:16]
+        _tool_key = key_of(key_sources())
     return _tool_key
 
 

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from parity.pairs import PIL
 
 from scaffold.parity.api import check_paths
@@ -59,3 +61,20 @@ def test_pool_gives_same_facts_as_serial(tmp_path):
     pooled = FactsLoader(use_cache=False, jobs=2)
     pooled.load(paths)
     assert [serial.facts[p] for p in paths] == [pooled.facts[p] for p in paths]
+
+
+def test_cache_key_covers_the_transformers_facts(tmp_path):
+    """Entries hold values folded with transformers_api's tables: editing that module must change the key."""
+    import scaffold.transformers_api
+    from scaffold.parity import cache
+
+    sources = cache.key_sources()
+    assert Path(scaffold.transformers_api.__file__).resolve() in sources
+    copies = []
+    for i, src in enumerate(sources):
+        copies.append(tmp_path / f"{i}.py")
+        copies[-1].write_bytes(src.read_bytes())
+    assert cache.key_of(copies) == cache.tool_key()
+    api = copies[sources.index(Path(scaffold.transformers_api.__file__).resolve())]
+    api.write_bytes(api.read_bytes().replace(b'"BICUBIC": 3', b'"BICUBIC": 2'))
+    assert cache.key_of(copies) != cache.tool_key()
