@@ -37,6 +37,10 @@ IMAGES_KWARGS_KEYS: tuple[str, ...] = (
     "data_format", "input_data_format", "device", "return_tensors", "disable_grouping", "image_seq_length",
 )  # fmt: skip
 
+# transformers.processing_utils.ImagesKwargs: (bases, class keywords); its fields are IMAGES_KWARGS_KEYS. Described
+# here like the base classes below, so the 150 kB processing_utils.py is never parsed.
+IMAGES_KWARGS_CLASS: tuple[tuple[str, ...], dict[str, str]] = (("TypedDict",), {"total": "False"})
+
 # Class attributes BaseImageProcessor itself sets; a subclass needs no attribute for these values.
 BASE_IMAGE_PROCESSOR_DEFAULTS: dict[str, object] = {
     "default_to_square": True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 
 from scaffold.parity.cache import FactsLoader
@@ -30,7 +31,16 @@ def check_paths(
     cache_dir=None,
     jobs: int | None = None,
 ) -> Result:
-    options = options or Options()
+    enabled = gc.isenabled()
+    gc.disable()  # facts are acyclic: collections while they are built or unpickled only cost time
+    try:
+        return _check_paths(paths, options or Options(), use_cache, cache_dir, jobs)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _check_paths(paths: list[str], options: Options, use_cache: bool, cache_dir, jobs: int | None) -> Result:
     pairs = discover(list(paths))
     loader = FactsLoader(cache_dir=cache_dir, use_cache=use_cache, jobs=jobs)
     wanted = []

@@ -22,6 +22,7 @@ SCHEMA = "2"
 _EXTRACTOR_FILES = ("facts.py", "values.py", "model.py", "cache.py", "../transformers_api.py")
 _tool_key: str | None = None
 POOL_THRESHOLD = 12  # files to parse before a process pool pays for itself
+CHUNK = 4  # files a pool task parses
 
 
 def key_sources() -> list[Path]:
@@ -55,16 +56,20 @@ def default_cache_dir() -> Path:
     return base / "scaffold" / "parity"
 
 
-def _extract_one(args):
-    path, source = args
+def _extract_one(path: str, data: bytes):
     from scaffold.parity.facts import extract
 
-    return extract(path, source)
+    return extract(path, _decode(data))
+
+
+_made_dirs: set[Path] = set()
 
 
 def _write(target: Path, data: bytes) -> None:
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.parent not in _made_dirs:  # one mkdir per process, not per entry (mkdir is a slow syscall)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _made_dirs.add(target.parent)
         fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -73,13 +78,22 @@ def _write(target: Path, data: bytes) -> None:
         pass  # a read-only cache dir only costs speed
 
 
-def _extract_and_store(args) -> bytes:
-    """Pool task: the pickled facts, also written to the cache entry (if any) by the worker, in parallel."""
-    path, source, entry = args
-    data = pickle.dumps(_extract_one((path, source)), protocol=pickle.HIGHEST_PROTOCOL)
-    if entry is not None:
-        _write(Path(entry), data)
-    return data
+def _extract_and_store(paths: list[str], entries: str | None) -> list[tuple[str, bytes]]:
+    """Pool task: read, hash and parse a few files; their pickled facts, each also written to the cache entry (under
+    ``entries``, keyed on what the worker read) by the worker, in parallel. Sources never cross the pipe."""
+    out = []
+    for path in paths:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            out.append((path, pickle.dumps(FileFacts(path=path, read_error=exc.strerror or str(exc)))))
+            continue
+        blob = pickle.dumps(_extract_one(path, data), protocol=pickle.HIGHEST_PROTOCOL)
+        if entries is not None:
+            digest = hashlib.sha256(data).hexdigest()
+            _write(Path(entries) / f"{digest}.pkl", blob)
+        out.append((path, blob))
+    return out
 
 
 def _decode(data: bytes) -> str:
@@ -100,7 +114,7 @@ class FactsLoader:
         self.stats = {"hits": 0, "parsed": 0}
 
     def _entry(self, digest: str) -> Path:
-        return self.cache_dir / tool_key() / digest[:2] / f"{digest}.pkl"
+        return self.cache_dir / tool_key() / f"{digest}.pkl"  # one flat directory: creating directories is slow
 
     def load(self, paths, follow=None) -> None:
         """Make facts available for ``paths`` (already-loaded paths are skipped).
@@ -115,8 +129,8 @@ class FactsLoader:
         if self.jobs > 1 and len(todo) >= POOL_THRESHOLD:
             self._pool_load(todo, follow)
             return
-        for path, digest, source in todo:
-            facts = _extract_one((path, source))
+        for path, digest, data in todo:
+            facts = _extract_one(path, data)
             self.facts[path] = facts
             self.stats["parsed"] += 1
             if self.use_cache:
@@ -151,12 +165,12 @@ class FactsLoader:
                 return None
             except Exception:  # noqa: BLE001 - missing or unreadable entry: a miss
                 pass
-        return path, digest, _decode(data)
+        return path, digest, data
 
     def _pool_load(self, todo, follow) -> None:
         import multiprocessing as mp
-        import queue
-        from collections import deque
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+        from concurrent.futures.process import BrokenProcessPool
 
         try:
             ctx = mp.get_context("fork")
@@ -164,45 +178,48 @@ class FactsLoader:
             import scaffold.parity.facts  # noqa: F401
         except ValueError:
             ctx = mp.get_context()
-        # biggest files first so the workers finish together; followed files jump the queue
-        pending = deque(sorted(todo, key=lambda item: -len(item[2])))
-        requested = {item[0] for item in todo}
-        seen = set(requested)
-        done: queue.SimpleQueue = queue.SimpleQueue()
-        in_flight = 0
-        with ctx.Pool(self.jobs) as pool:
+        entries = str(self.cache_dir / tool_key()) if self.use_cache else None
+        # biggest files first so the workers finish together, a few files a task (one small message each way)
+        paths = [item[0] for item in sorted(todo, key=lambda item: -len(item[2]))]
+        requested, seen = set(paths), set(paths)
+        with ProcessPoolExecutor(self.jobs, mp_context=ctx) as pool:
+            running = {
+                pool.submit(_extract_and_store, paths[i : i + CHUNK], entries) for i in range(0, len(paths), CHUNK)
+            }
+            try:
+                while running:
+                    finished, running = wait(running, return_when=FIRST_COMPLETED)
+                    extra = []
+                    for future in finished:
+                        for path, blob in future.result():
+                            facts = pickle.loads(blob)
+                            self.facts[path] = facts
+                            self.stats["parsed"] += 1
+                            if follow is not None and path in requested:  # one level: what requested files point to
+                                extra.extend(x for x in follow(facts) if x not in seen and not seen.add(x))
+                    todo_extra = [item[0] for item in map(self._probe_quiet, extra) if item is not None]
+                    if todo_extra:
+                        running.add(pool.submit(_extract_and_store, todo_extra, entries))
+            except BrokenProcessPool:
+                pass  # a worker died (a crash in the parser): find the file below, one process per file
+        for path in [p for p in [*paths, *seen] if p not in self.facts]:
+            self._isolated(ctx, path, entries)
 
-            def submit() -> None:
-                nonlocal in_flight
-                # keep each worker busy with one task queued behind it, no more: late additions stay near the front
-                while pending and in_flight < 2 * self.jobs:
-                    path, digest, source = pending.popleft()
-                    entry = str(self._entry(digest)) if self.use_cache else None
-                    pool.apply_async(
-                        _extract_and_store,
-                        ((path, source, entry),),
-                        callback=lambda data, p=path: done.put((p, data, None)),
-                        error_callback=lambda exc, p=path: done.put((p, None, exc)),
-                    )
-                    in_flight += 1
+    def _probe_quiet(self, path: str):
+        return self._probe(path, record_errors=False)
 
-            submit()
-            while in_flight:
-                path, data, exc = done.get()
-                in_flight -= 1
-                if exc is not None:
-                    raise exc
-                facts = pickle.loads(data)
-                self.facts[path] = facts
-                self.stats["parsed"] += 1
-                if follow is not None and path in requested:  # one level: what the requested files point to
-                    for extra in follow(facts):
-                        if extra not in seen:
-                            seen.add(extra)
-                            item = self._probe(extra, record_errors=False)
-                            if item is not None:
-                                pending.appendleft(item)
-                submit()
+    def _isolated(self, ctx, path: str, entries: str | None) -> None:
+        """Parse one file in a process of its own: if that process dies, the file is unparseable, nothing else."""
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            with ProcessPoolExecutor(1, mp_context=ctx) as pool:
+                [(path, blob)] = pool.submit(_extract_and_store, [path], entries).result()
+            self.facts[path] = pickle.loads(blob)
+        except BrokenProcessPool:
+            self.facts[path] = FileFacts(path=path, parse_error=(1, 1, "the parser crashed on this file"))
+        self.stats["parsed"] += 1
 
     def _store(self, digest: str, facts) -> None:
         _write(self._entry(digest), pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL))

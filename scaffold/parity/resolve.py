@@ -6,13 +6,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from scaffold.parity.model import NO_DEFAULT, AttrFacts, ClassFacts, MethodFacts, ParamFacts
+from scaffold.parity.model import NO_DEFAULT, AttrFacts, ClassFacts, FieldFacts, MethodFacts, ParamFacts
 from scaffold.transformers_api import (
     BACKEND_OF,
     BASE_CLASSES,
     BASE_IMAGE_PROCESSOR_DEFAULTS,
     BASE_IMAGE_PROCESSOR_SOURCES,
     BASE_VALID_KWARGS,
+    IMAGES_KWARGS_CLASS,
+    IMAGES_KWARGS_KEYS,
 )
 
 BUILTIN_PATH = "<transformers>"
@@ -63,7 +65,23 @@ def _builtin(name: str) -> ClassFacts:
     )
 
 
+def _images_kwargs() -> ClassFacts:
+    bases, keywords = IMAGES_KWARGS_CLASS
+    return ClassFacts(
+        name=BASE_VALID_KWARGS,
+        pos=(0, 0),
+        bases=bases,
+        keywords=dict(keywords),
+        attrs={},
+        fields={k: FieldFacts(k, (0, 0), "") for k in IMAGES_KWARGS_KEYS},
+        methods={},
+        docstring=None,
+        marker=None,
+    )
+
+
 BUILTINS: dict[str, ClassFacts] = {name: _builtin(name) for name in BASE_CLASSES}
+BUILTINS[BASE_VALID_KWARGS] = _images_kwargs()
 
 
 @dataclass
