@@ -171,3 +171,21 @@ def test_reserved_names_exist_on_a_backend():
         assert hasattr(TorchvisionBackend, name) or hasattr(PilBackend, name), name
     for key, module in saved_keys.items():
         assert f'"{key}"' in inspect.getsource(module), key
+
+
+def test_images_kwargs_class_matches_transformers():
+    import ast
+    import inspect
+
+    from transformers import processing_utils
+
+    from scaffold.transformers_api import IMAGES_KWARGS_CLASS
+
+    [cls] = [
+        node
+        for node in ast.parse(inspect.getsource(processing_utils)).body
+        if isinstance(node, ast.ClassDef) and node.name == "ImagesKwargs"
+    ]
+    bases, keywords = IMAGES_KWARGS_CLASS
+    assert tuple(ast.unparse(b) for b in cls.bases) == bases
+    assert {k.arg: ast.unparse(k.value) for k in cls.keywords} == keywords
