@@ -42,7 +42,8 @@ def check_parity(paths, fmt, report_lone, kwargs_sharing, no_cache, cache_dir, j
     """Check that image_processing_<m>.py and image_processing_pil_<m>.py agree.
 
     PATHS are files or folders (default: the current directory). Given one file of a pair, the pair is checked.
-    Exit status: 0 clean (warnings allowed), 1 error-level findings, 2 usage or I/O error.
+    Exit status: 0 clean (warnings allowed), 1 error-level findings (an unreadable or unparseable file is one),
+    2 usage error.
     """
     Report.of(lambda: _check_parity(paths, fmt, report_lone, kwargs_sharing, no_cache, cache_dir, jobs, fix)).exit()
 
