@@ -37,7 +37,7 @@ class Source:
 
     def __init__(self, text: str):
         self.text = text
-        self.lines = _LINE_BREAK.split(text)
+        self.lines = text.split("\n") if "\r" not in text else _LINE_BREAK.split(text)
 
     def col(self, lineno: int, byte_col: int) -> int:
         """1-based character column of a byte offset."""
@@ -328,6 +328,8 @@ def _analyse_body(fn, src: Source):
                 if node.id in params:
                     used.add(node.id)
                 continue  # children: ctx only
+            if t is Constant:
+                continue  # no children
             if t is Attribute:
                 value = node.value
                 if type(value) is Name and value.id == "self":

@@ -8,6 +8,7 @@ annotation. Anything that cannot be evaluated statically becomes ``("expr", <cod
 from __future__ import annotations
 
 import ast
+import functools
 import math
 import operator
 import re
@@ -198,6 +199,19 @@ def _join_union(parts: list[str]) -> str:
     return " | ".join(sorted(set(flat), key=lambda x: (x == "None", x)))
 
 
+@functools.lru_cache(maxsize=1024)
+def _string_annotation(text: str) -> str:
+    """A string annotation, normalised like the expression it spells (the same few strings recur: cached)."""
+    try:
+        inner = ast.parse(text, mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return squeeze(text)
+    try:
+        return _Annotations(lambda n: ast.get_source_segment(text, n) or "").ann(inner)
+    except RecursionError:
+        return squeeze(text)
+
+
 class _Annotations:
     def __init__(self, src: Source):
         self.src = src
@@ -222,12 +236,7 @@ class _Annotations:
             return _GENERIC_ALIASES.get(name, name)
         if t is ast.Constant:
             if isinstance(node.value, str):  # a string annotation: normalise what it spells
-                try:
-                    inner = ast.parse(node.value.strip(), mode="eval").body
-                except (SyntaxError, ValueError, RecursionError, MemoryError):
-                    return squeeze(node.value)
-                text = node.value.strip()
-                return _Annotations(lambda n: ast.get_source_segment(text, n) or "").ann(inner)
+                return _string_annotation(node.value.strip())
             if node.value is Ellipsis:
                 return "..."
             return self.code(node)
