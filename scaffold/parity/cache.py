@@ -129,7 +129,13 @@ class FactsLoader:
         if self.jobs > 1 and len(todo) >= POOL_THRESHOLD:
             self._pool_load(todo, follow)
             return
-        for path, digest, data in todo:
+        for path, _size, digest, data in todo:
+            if data is None:  # not read yet (no cache to look up)
+                try:
+                    data = Path(path).read_bytes()
+                except OSError as exc:
+                    self.facts[path] = FileFacts(path=path, read_error=exc.strerror or str(exc))
+                    continue
             facts = _extract_one(path, data)
             self.facts[path] = facts
             self.stats["parsed"] += 1
@@ -137,7 +143,9 @@ class FactsLoader:
                 self._store(digest, facts)
 
     def _probe(self, path: str, record_errors: bool = True):
-        """Serve ``path`` from the cache if possible; else (path, digest, source) to parse. None when done.
+        """Serve ``path`` from the cache if possible; else (path, size, digest, bytes) to parse. None when done.
+
+        Without a cache the file is not read here (digest and bytes are None): whoever parses it reads it.
 
         A non-regular file (a FIFO would block the read forever) or an unreadable one gets facts saying so; an
         unreadable prefetch is left for a later, explicit load to report.
@@ -145,10 +153,13 @@ class FactsLoader:
         if path in self.facts:
             return None
         try:
-            if not stat.S_ISREG(os.stat(path).st_mode):
+            st = os.stat(path)
+            if not stat.S_ISREG(st.st_mode):
                 if record_errors:
                     self.facts[path] = FileFacts(path=path, not_regular=True)
                 return None
+            if not self.use_cache:
+                return path, st.st_size, None, None
             data = Path(path).read_bytes()
         except OSError as exc:
             if record_errors:
@@ -165,7 +176,7 @@ class FactsLoader:
                 return None
             except Exception:  # noqa: BLE001 - missing or unreadable entry: a miss
                 pass
-        return path, digest, data
+        return path, len(data), digest, data
 
     def _pool_load(self, todo, follow) -> None:
         import multiprocessing as mp
@@ -180,7 +191,7 @@ class FactsLoader:
             ctx = mp.get_context()
         entries = str(self.cache_dir / tool_key()) if self.use_cache else None
         # biggest files first so the workers finish together, a few files a task (one small message each way)
-        paths = [item[0] for item in sorted(todo, key=lambda item: -len(item[2]))]
+        paths = [item[0] for item in sorted(todo, key=lambda item: -item[1])]
         requested, seen = set(paths), set(paths)
         with ProcessPoolExecutor(self.jobs, mp_context=ctx) as pool:
             running = {
