@@ -30,6 +30,46 @@ CLASSIFIED = {
         "`JanusImageProcessorPil.postprocess` accepts `input_data_format`, the torchvision `postprocess` does "
         "not: the same call raises TypeError on one backend.",
     ),
+    # PAR042: one-sided public backend helpers; none is called by the other backend (that would be PAR040).
+    ("PAR042", "efficientnet"): (
+        ACCEPTABLE,
+        "`rescale_and_normalize_efficientnet` is the batched torchvision form of the PIL side's overridden "
+        "`rescale` + `normalize` (EfficientNet's optional offset); the PIL backend does the same in `rescale`.",
+    ),
+    ("PAR042", "gemma3"): (
+        TRUE,
+        "A rename across backends: torchvision `pan_and_scan_batched`, PIL `pan_and_scan` (same algorithm, "
+        "batched vs per image); code calling one public name fails on the other backend.",
+    ),
+    ("PAR042", "janus"): (
+        TRUE,
+        "`JanusImageProcessorPil.unnormalize` is public API (its `postprocess` uses it); the torchvision class "
+        "inlines the step, so `processor.unnormalize(...)` works on PIL only.",
+    ),
+    ("PAR042", "llava_next"): (
+        TRUE,
+        "PIL has public `get_image_patches`, torchvision the same step as private `_get_image_patches`: "
+        "a public method on one backend only (a rename to private on the other).",
+    ),
+    ("PAR042", "llava_onevision"): (
+        TRUE,
+        "As llava_next: public `get_image_patches` on PIL, private `_get_image_patches` on torchvision.",
+    ),
+    ("PAR042", "tvp"): (
+        ACCEPTABLE,
+        "Per-image PIL padding helper `pad_image`; the torchvision side pads batched tensors with the backend's "
+        "own `pad` inside `_preprocess`. Backend-specific implementation, not called by the other side.",
+    ),
+    ("PAR042", "vitmatte"): (
+        TRUE,
+        "PIL has public `pad_image`, torchvision the same step as private `_pad_image`: a public method on one "
+        "backend only.",
+    ),
+    ("PAR042", "zoedepth"): (
+        TRUE,
+        "PIL has public `pad_image`, torchvision private `_pad_images` (batched): a public method on one backend "
+        "only.",
+    ),
     ("PAR050", "dpt"): (
         TRUE,
         "The torchvision `_preprocess` center-crops when `do_center_crop=True`; the PIL `_preprocess` has no "
@@ -133,6 +173,8 @@ def main() -> int:
         "- PAR050 on llava_onevision `pad_size`: declared by the PIL `_preprocess` but never used. Fix: a "
         "parameter counts as read only if the body uses it.",
         "- PAR010 duplicating PAR035 (minicpmv4_6): `**kwargs: Unpack[...]` class names are compared by PAR035 only.",
+        "- One-sided public backend helpers (PAR042) are warnings, not PAR040 errors: none of the 9 in this tree is "
+        "called by the other backend's code (the case that fails at run time, which PAR040 reports as an error).",
         "",
         "## Findings",
         "",

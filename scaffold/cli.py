@@ -1,19 +1,16 @@
-"""Command line: argument parsing, output and exit codes only; the work happens in the pipeline modules.
-
-Exit codes: 0 success; 1 conflicts (new-vlm) or error-level findings (check-parity); 2 bad spec, bad usage or
-unreadable input.
+"""Command line: argument parsing and output only; the work happens in the pipeline modules, and every command ends
+through ``scaffold.errors.Report`` (0 success; 1 conflicts or error-level findings; 2 bad spec, usage or paths).
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
 
 from scaffold import __version__
-from scaffold.errors import ScaffoldError
+from scaffold.errors import ConflictError, Report, UsageError
 from scaffold.parity.cli import check_parity, gen_tests
 
 STATUS_COLORS = {
@@ -25,11 +22,6 @@ STATUS_COLORS = {
     "would change": "yellow",
     "conflict": "red",
 }
-
-
-def _fail(exc: ScaffoldError) -> None:
-    click.echo(str(exc), err=True)
-    sys.exit(exc.exit_code)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -79,6 +71,18 @@ def new_vlm(
     Exit 0 when every file was written or is unchanged, 1 on conflicts (existing files differ; nothing is
     written; use --force or --diff), 2 on an invalid spec or unusable paths.
     """
+    Report.of(lambda: _new_vlm(spec, out_dir, force, dry_run, show_diff, transformers_tree, kwargs_mode)).exit()
+
+
+def _new_vlm(
+    spec: Path,
+    out_dir: Path,
+    force: bool,
+    dry_run: bool,
+    show_diff: bool,
+    transformers_tree: Path | None,
+    kwargs_mode: str | None,
+) -> None:
     from scaffold.generate.pipeline import generate
     from scaffold.generate.plan import Target
     from scaffold.generate.write import Status
@@ -88,23 +92,18 @@ def new_vlm(
         out_dir = transformers_tree
     try:
         report = generate(spec, out_dir, force=force, dry_run=dry_run, kwargs_mode=kwargs_mode, target=target)
-    except ScaffoldError as exc:
-        _fail(exc)
     except OSError as exc:
-        click.echo(f"{out_dir}: cannot write: {exc.strerror or exc}", err=True)
-        sys.exit(2)
+        raise UsageError(f"{out_dir}: cannot write: {exc.strerror or exc}") from None
     for result in report.results:
         label = click.style(f"{result.status.value:>12}", fg=STATUS_COLORS[result.status.value])
         click.echo(f"{label}  {out_dir / result.path}")
         if show_diff and result.diff:
             click.echo(result.diff, nl=False)
     if report.has_conflicts:
-        click.echo(
+        raise ConflictError(
             f"{report.count(Status.CONFLICT)} file(s) differ from the spec's output; "
-            "nothing was written. Re-run with --diff to see why, or --force to overwrite.",
-            err=True,
+            "nothing was written. Re-run with --diff to see why, or --force to overwrite."
         )
-        sys.exit(1)
 
 
 @main.command("schema")

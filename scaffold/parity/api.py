@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 
-from scaffold.errors import UsageError
 from scaffold.parity.cache import FactsLoader
 from scaffold.parity.discover import Pair, discover
 from scaffold.parity.findings import ERROR, Finding
@@ -31,7 +31,16 @@ def check_paths(
     cache_dir=None,
     jobs: int | None = None,
 ) -> Result:
-    options = options or Options()
+    enabled = gc.isenabled()
+    gc.disable()  # facts are acyclic: collections while they are built or unpickled only cost time
+    try:
+        return _check_paths(paths, options or Options(), use_cache, cache_dir, jobs)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _check_paths(paths: list[str], options: Options, use_cache: bool, cache_dir, jobs: int | None) -> Result:
     pairs = discover(list(paths))
     loader = FactsLoader(cache_dir=cache_dir, use_cache=use_cache, jobs=jobs)
     wanted = []
@@ -40,8 +49,5 @@ def check_paths(
             continue
         wanted.extend(p for p in (pair.torch_path, pair.pil_path) if p)
     loader.load(wanted, follow=base_class_files)
-    if loader.io_errors:
-        path, err = next(iter(loader.io_errors.items()))
-        raise UsageError(f"{path}: cannot read: {err}")
     findings = check_pairs(pairs, loader, options)
     return Result(findings=findings, pairs=pairs, files_checked=len(wanted), stats=dict(loader.stats))

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
-from scaffold.errors import ScaffoldError, UsageError
-
-
-def _fail(exc: ScaffoldError):
-    click.echo(f"error: {exc}", err=True)
-    raise click.exceptions.Exit(exc.exit_code)
+from scaffold.errors import Report, UsageError
 
 
 @click.command("check-parity")
@@ -49,8 +42,13 @@ def check_parity(paths, fmt, report_lone, kwargs_sharing, no_cache, cache_dir, j
     """Check that image_processing_<m>.py and image_processing_pil_<m>.py agree.
 
     PATHS are files or folders (default: the current directory). Given one file of a pair, the pair is checked.
-    Exit status: 0 clean (warnings allowed), 1 error-level findings, 2 usage or I/O error.
+    Exit status: 0 clean (warnings allowed), 1 error-level findings (an unreadable or unparseable file is one),
+    2 usage error.
     """
+    Report.of(lambda: _check_parity(paths, fmt, report_lone, kwargs_sharing, no_cache, cache_dir, jobs, fix)).exit()
+
+
+def _check_parity(paths, fmt, report_lone, kwargs_sharing, no_cache, cache_dir, jobs, fix) -> int:
     from scaffold.parity.api import check_paths
     from scaffold.parity.report import render
     from scaffold.parity.rules import Options
@@ -59,23 +57,15 @@ def check_parity(paths, fmt, report_lone, kwargs_sharing, no_cache, cache_dir, j
     if fix:
         from scaffold.parity.fix import fix_paths
 
-        try:
-            fixed = fix_paths(list(paths), options, use_cache=not no_cache, cache_dir=cache_dir, jobs=jobs)
-        except ScaffoldError as exc:
-            _fail(exc)
+        fixed = fix_paths(list(paths), options, use_cache=not no_cache, cache_dir=cache_dir, jobs=jobs)
         to_stderr = fmt != "text"  # keep json/github output machine-readable
         for path in fixed.changed:
             click.echo(f"fixed {path}", err=to_stderr)
         for note in fixed.notes:
             click.echo(f"not fixed: {note}", err=to_stderr)
-    try:
-        result = check_paths(list(paths), options, use_cache=not no_cache, cache_dir=cache_dir, jobs=jobs)
-    except ScaffoldError as exc:
-        _fail(exc)
+    result = check_paths(list(paths), options, use_cache=not no_cache, cache_dir=cache_dir, jobs=jobs)
     click.echo(render(result.findings, fmt, result.files_checked))
-    sys.stdout.flush()
-    if result.errors:
-        raise click.exceptions.Exit(1)
+    return result.errors
 
 
 @click.command("gen-tests")
@@ -98,6 +88,10 @@ def check_parity(paths, fmt, report_lone, kwargs_sharing, no_cache, cache_dir, j
 )
 def gen_tests(model_dir, output, values):
     """Write a runtime parity pytest file for the image-processor pair in MODEL_DIR."""
+    Report.of(lambda: _gen_tests(model_dir, output, values)).exit()
+
+
+def _gen_tests(model_dir, output, values) -> None:
     import json
 
     from scaffold.parity.gentests import generate
@@ -110,11 +104,8 @@ def gen_tests(model_dir, output, values):
                 raise ValueError("expected NAME=JSON")
             custom_values[name] = json.loads(raw)
         except ValueError as exc:
-            _fail(UsageError(f"--value {item!r}: {exc}"))
-    try:
-        generate(model_dir, output, custom_values)
-    except ScaffoldError as exc:
-        _fail(exc)
+            raise UsageError(f"--value {item!r}: {exc}") from None
+    generate(model_dir, output, custom_values)
     click.echo(f"wrote {output}")
 
 

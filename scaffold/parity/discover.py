@@ -40,6 +40,18 @@ def classify(filename: str) -> tuple[str, str] | None:
     return None
 
 
+def classify_in(directory: str, filename: str) -> tuple[str, str] | None:
+    """``classify``, reading ``image_processing_pil_<x>.py`` as the torchvision file of model ``pil_<x>`` when its PIL
+    twin ``image_processing_pil_pil_<x>.py`` is beside it (and no ``image_processing_<x>.py`` claims it)."""
+    found = classify(filename)
+    if found is not None and found[0] == "pil":
+        model = found[1]
+        twin = os.path.join(directory, f"image_processing_pil_pil_{model}.py")
+        if os.path.lexists(twin) and not os.path.lexists(os.path.join(directory, f"image_processing_{model}.py")):
+            return "torch", f"pil_{model}"
+    return found
+
+
 def _walk(root: str):
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(
@@ -72,12 +84,12 @@ def discover(paths: list[str]) -> list[Pair]:
     for path in candidates:
         path = os.path.normpath(path)
         directory, name = os.path.split(path)
-        kind, model = classify(name)
+        kind, model = classify_in(directory, name)
         groups.setdefault((directory, model), {})[kind] = path
         partner = f"image_processing_{model}.py" if kind == "pil" else f"image_processing_pil_{model}.py"
         partner_path = os.path.join(directory, partner)
         other = "torch" if kind == "pil" else "pil"
-        if os.path.isfile(partner_path):
+        if os.path.lexists(partner_path):  # any kind of file: a FIFO is reported (and skipped) by the loader
             groups[(directory, model)][other] = partner_path
     pairs = [
         Pair(model=model, directory=directory, torch_path=kinds.get("torch"), pil_path=kinds.get("pil"))

@@ -19,27 +19,20 @@ from __future__ import annotations
 
 import builtins
 import os
-import re
 from dataclasses import dataclass, field
 
 import libcst as cst
 
-from scaffold.errors import UsageError
 from scaffold.parity.cache import FactsLoader
+from scaffold.parity.compare import compare_kwargs, unpil_value
 from scaffold.parity.discover import Pair, discover
-from scaffold.parity.model import FileFacts
-from scaffold.parity.resolve import ClassRef, Resolver
-from scaffold.parity.rules import Options, PairChecker, check_pairs, compare_kwargs, is_kwargs_class, unpil_value
+from scaffold.parity.match import ClassPair, is_kwargs_class, match
+from scaffold.parity.model import FileFacts, show
+from scaffold.parity.resolve import Resolver
+from scaffold.parity.rules import Options, check_pairs, kwarg_universe
+from scaffold.transformers_api import BASE_IMAGE_PROCESSOR_SOURCES
 
-# Source text of the transformers base-class defaults (resolve.BUILTINS holds only their canonical values).
-BUILTIN_SRC = {
-    "default_to_square": "True",
-    "rescale_factor": "1 / 255",
-    "model_input_names": '["pixel_values"]',
-    "valid_kwargs": "ImagesKwargs",
-}
 _BUILTIN_NAMES = frozenset(dir(builtins))
-_PIL_ONLY = re.compile(r"class attribute `(\w+)` = .* is set on the PIL side only \(`(\w+)`\)")
 _EMPTY = cst.Module(body=[])
 
 
@@ -207,8 +200,6 @@ class _Imports:
 # -- class attributes -----------------------------------------------------------------------------------------------
 def _same(key: str, a, b) -> bool:
     if key == "valid_kwargs":
-        from scaffold.parity.model import show
-
         return show(a).rsplit(".", 1)[-1] == show(b).rsplit(".", 1)[-1]
     return unpil_value(a) == unpil_value(b)
 
@@ -352,21 +343,19 @@ def _read(path: str) -> str:
 
 def fix_pair(pair: Pair, loader, resolver: Resolver, options: Options, flagged: set, result: FixResult) -> None:
     tf, pf = loader.get(pair.torch_path), loader.get(pair.pil_path)
-    if tf is None or pf is None or tf.parse_error is not None or pf.parse_error is not None:
+    if any(f is None or f.parse_error or f.read_error or f.not_regular for f in (tf, pf)):
         return
-    checker = PairChecker(pair, loader, resolver, options)
-    checker.tf, checker.pf = tf, pf
-    matched = checker.match(checker.processors(tf), checker.processors(pf))
+    matched = match(pair, tf, pf, resolver)
     source = _read(pf.path)
     module = cst.parse_module(source)
     imports = _Imports(pf.path, module, loader)
     torch_module = cst.parse_module(_read(tf.path))
     class_plans: dict[str, _ClassPlan] = {}
-    for t, p in matched:
+    for c in matched.classes:
+        t, p = c.t, c.p
         if p.path != pf.path:
             continue
-        universe = checker.kwarg_universe(resolver.effective(p))
-        plan = _plan_class(t, p, resolver, imports, flagged, result, universe)
+        plan = _plan_class(c, imports, flagged, result, kwarg_universe(resolver, c.pe))
         if t.path == tf.path:
             plan.torch_leading = _class_leading(torch_module, t.cls.name)
         class_plans[p.cls.name] = plan
@@ -420,16 +409,14 @@ def fix_pair(pair: Pair, loader, resolver: Resolver, options: Options, flagged: 
         result.changed.append(pf.path)
 
 
-def _plan_class(
-    t: ClassRef, p: ClassRef, resolver: Resolver, imports: _Imports, flagged, result, universe: set[str]
-) -> _ClassPlan:
-    te, pe = resolver.effective(t), resolver.effective(p)
+def _plan_class(c: ClassPair, imports: _Imports, flagged, result, universe: frozenset[str]) -> _ClassPlan:
+    t, p, te, pe = c.t, c.p, c.te, c.pe
     plan = _ClassPlan(torch_order=[k for k in t.cls.attrs if not k.startswith("__")])
 
     def source_of(key):
         value, owner, attr = te.attrs[key]
         if owner.builtin:
-            src = BUILTIN_SRC.get(key)
+            src = BASE_IMAGE_PROCESSOR_SOURCES.get(key)
             return src, None
         return attr.value_src, owner.path
 
@@ -488,14 +475,12 @@ def fix_paths(
     pairs = [p for p in discover(list(paths)) if not p.is_lone]
     loader = FactsLoader(cache_dir=cache_dir, use_cache=use_cache, jobs=jobs)
     loader.load([x for p in pairs for x in (p.torch_path, p.pil_path)])
-    if loader.io_errors:
-        path, err = next(iter(loader.io_errors.items()))
-        raise UsageError(f"{path}: cannot read: {err}")
-    flagged = set()
-    for f in check_pairs(pairs, loader, options):
-        m = _PIL_ONLY.match(f.message) if f.code == "PAR021" else None
-        if m is not None:
-            flagged.add((f.path, m.group(2), m.group(1)))
+    # attributes the checker reports as set on the PIL side only (PAR021): the only ones --fix removes
+    flagged = {
+        (f.path, f.subject.pil_class, f.subject.name)
+        for f in check_pairs(pairs, loader, options)
+        if f.code == "PAR021" and f.pil is not None and f.torchvision is None
+    }
     resolver = Resolver(loader)
     result = FixResult()
     for pair in pairs:

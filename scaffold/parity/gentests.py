@@ -24,8 +24,8 @@ def module_name(path: str) -> str:
 def target_for(model_dir: str, custom_values: dict | None = None):
     from scaffold.parity.cache import FactsLoader
     from scaffold.parity.discover import discover
+    from scaffold.parity.match import match
     from scaffold.parity.resolve import Resolver
-    from scaffold.parity.rules import Options, PairChecker
     from scaffold.testgen import ParityTarget
 
     pairs = [p for p in discover([model_dir]) if not p.is_lone and os.path.samefile(p.directory, model_dir)]
@@ -33,16 +33,16 @@ def target_for(model_dir: str, custom_values: dict | None = None):
         raise UsageError(f"{model_dir}: no image_processing_<m>.py / image_processing_pil_<m>.py pair here")
     pair = pairs[0]
     loader = FactsLoader(use_cache=False, jobs=1)
-    checker = PairChecker(pair, loader, Resolver(loader), Options())
     tf, pf = loader.get(pair.torch_path), loader.get(pair.pil_path)
     for facts in (tf, pf):
         if facts.parse_error:
             raise UsageError(f"{facts.path}:{facts.parse_error[0]}: file does not parse")
-    checker.tf, checker.pf = tf, pf
-    matched = checker.match(checker.processors(tf), checker.processors(pf))
-    if not matched:
+        if facts.read_error or facts.not_regular:
+            raise UsageError(f"{facts.path}: cannot read: {facts.read_error or 'not a regular file'}")
+    matched = match(pair, tf, pf, Resolver(loader))
+    if not matched.classes:
         raise UsageError(f"{model_dir}: no matching <M>ImageProcessor / <M>ImageProcessorPil classes")
-    t, p = matched[0]
+    t, p = matched.classes[0].t, matched.classes[0].p
     # the PIL module imports without torchvision unless it, or the pair's torchvision module it imports from,
     # imports torch/torchvision unguarded
     imports_torch_module = any(

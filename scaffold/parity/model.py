@@ -74,6 +74,8 @@ class ImportFacts:
 class FileFacts:
     path: str
     parse_error: tuple[int, int, str] | None = None
+    read_error: str | None = None  # the file could not be read (never cached)
+    not_regular: bool = False  # a FIFO, device, ... named like a pair file: skipped (never cached)
     classes: dict[str, ClassFacts] = field(default_factory=dict)
     imports: list[ImportFacts] = field(default_factory=list)
     all_names: list[str] | None = None

@@ -1,12 +1,21 @@
 """Resolve classes through inheritance: parents in the same file, in other files of the same tree, and
-transformers' own base classes (whose relevant defaults are described here, as facts of transformers v5)."""
+transformers' own base classes (described by scaffold.transformers_api, never parsed)."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
 
-from scaffold.parity.model import NO_DEFAULT, AttrFacts, ClassFacts, MethodFacts, ParamFacts
+from scaffold.parity.model import NO_DEFAULT, AttrFacts, ClassFacts, FieldFacts, MethodFacts, ParamFacts
+from scaffold.transformers_api import (
+    BACKEND_OF,
+    BASE_CLASSES,
+    BASE_IMAGE_PROCESSOR_DEFAULTS,
+    BASE_IMAGE_PROCESSOR_SOURCES,
+    BASE_VALID_KWARGS,
+    IMAGES_KWARGS_CLASS,
+    IMAGES_KWARGS_KEYS,
+)
 
 BUILTIN_PATH = "<transformers>"
 
@@ -17,23 +26,38 @@ def _init_method() -> MethodFacts:
         pos=(0, 0),
         params=[
             ParamFacts("self", "pos", NO_DEFAULT, None, None),
-            ParamFacts("kwargs", "varkw", NO_DEFAULT, None, "Unpack[ImagesKwargs]"),
+            ParamFacts("kwargs", "varkw", NO_DEFAULT, None, f"Unpack[{BASE_VALID_KWARGS}]"),
         ],
         decorators=(),
-        unpack=("ImagesKwargs",),
+        unpack=(BASE_VALID_KWARGS,),
     )
 
 
-def _builtin(name: str, bases: tuple[str, ...], attrs: dict, methods: tuple[str, ...]) -> ClassFacts:
-    ms = {m: MethodFacts(name=m, pos=(0, 0), params=[], decorators=()) for m in methods}
-    if name in ("BaseImageProcessor", "TorchvisionBackend", "PilBackend"):
-        ms["__init__"] = _init_method()
+def _base_attrs(name: str) -> dict[str, AttrFacts]:
+    if name != "BaseImageProcessor":
+        return {"_auto_class": AttrFacts("_auto_class", (0, 0), None, "")} if name == "ImageProcessingMixin" else {}
+    values = {
+        "valid_kwargs": ("name", BASE_VALID_KWARGS),
+        "default_to_square": ("bool", BASE_IMAGE_PROCESSOR_DEFAULTS["default_to_square"]),
+        "rescale_factor": float(f"{BASE_IMAGE_PROCESSOR_DEFAULTS['rescale_factor']:.12g}"),
+        "model_input_names": ("seq", tuple(("str", x) for x in BASE_IMAGE_PROCESSOR_DEFAULTS["model_input_names"])),
+    }
+    return {k: AttrFacts(k, (0, 0), v, BASE_IMAGE_PROCESSOR_SOURCES[k]) for k, v in values.items()}
+
+
+def _builtin(name: str) -> ClassFacts:
+    """transformers' base class ``name`` as facts, from scaffold.transformers_api (never parsed)."""
+    bases, methods = BASE_CLASSES[name]
+    ms = {
+        m: _init_method() if m == "__init__" else MethodFacts(name=m, pos=(0, 0), params=[], decorators=())
+        for m in methods
+    }
     return ClassFacts(
         name=name,
         pos=(0, 0),
         bases=bases,
         keywords={},
-        attrs={k: AttrFacts(k, (0, 0), v, "") for k, v in attrs.items()},
+        attrs=_base_attrs(name),
         fields={},
         methods=ms,
         docstring=None,
@@ -41,54 +65,23 @@ def _builtin(name: str, bases: tuple[str, ...], attrs: dict, methods: tuple[str,
     )
 
 
-# transformers/image_processing_base.py, image_processing_utils.py, image_processing_backends.py (v5)
-_MIXIN_METHODS = (
-    "from_pretrained",
-    "save_pretrained",
-    "get_image_processor_dict",
-    "from_dict",
-    "to_dict",
-    "from_json_file",
-    "to_json_string",
-    "to_json_file",
-    "register_for_auto_class",
-    "fetch_images",
-    "push_to_hub",
-)
-_BASE_METHODS = ("__call__", "preprocess", "_preprocess", "_preprocess_image_like_inputs", "_set_attributes")
-_BACKEND_METHODS = (
-    "backend",
-    "process_image",
-    "convert_to_rgb",
-    "pad",
-    "resize",
-    "rescale",
-    "normalize",
-    "center_crop",
-    "_preprocess",
-)
-BUILTINS: dict[str, ClassFacts] = {
-    "ImageProcessingMixin": _builtin("ImageProcessingMixin", (), {"_auto_class": None}, _MIXIN_METHODS),
-    "BaseImageProcessor": _builtin(
-        "BaseImageProcessor",
-        ("ImageProcessingMixin",),
-        {
-            "valid_kwargs": ("name", "ImagesKwargs"),
-            "default_to_square": ("bool", True),
-            "rescale_factor": float(f"{1 / 255:.12g}"),
-            "model_input_names": ("seq", (("str", "pixel_values"),)),
-        },
-        _BASE_METHODS,
-    ),
-    "TorchvisionBackend": _builtin(
-        "TorchvisionBackend",
-        ("BaseImageProcessor",),
-        {},
-        _BACKEND_METHODS + ("fetch_images", "rescale_and_normalize", "_fuse_mean_std_and_rescale_factor"),
-    ),
-    "PilBackend": _builtin("PilBackend", ("BaseImageProcessor",), {}, _BACKEND_METHODS + ("to_dict",)),
-}
-BACKEND_OF = {"TorchvisionBackend": "torchvision", "PilBackend": "pil"}
+def _images_kwargs() -> ClassFacts:
+    bases, keywords = IMAGES_KWARGS_CLASS
+    return ClassFacts(
+        name=BASE_VALID_KWARGS,
+        pos=(0, 0),
+        bases=bases,
+        keywords=dict(keywords),
+        attrs={},
+        fields={k: FieldFacts(k, (0, 0), "") for k in IMAGES_KWARGS_KEYS},
+        methods={},
+        docstring=None,
+        marker=None,
+    )
+
+
+BUILTINS: dict[str, ClassFacts] = {name: _builtin(name) for name in BASE_CLASSES}
+BUILTINS[BASE_VALID_KWARGS] = _images_kwargs()
 
 
 @dataclass

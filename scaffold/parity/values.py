@@ -1,4 +1,4 @@
-"""Canonical forms of default values and annotations, so that equivalent spellings compare equal.
+"""Canonical forms of default values and annotations (over ``ast`` nodes), so that equivalent spellings compare equal.
 
 ``3`` and ``PILImageResampling.BICUBIC`` are the same resample value, ``(0.5, 0.5)`` and ``[0.5, 0.5]`` the same
 mean, ``1 / 255`` and ``0.00392156862745098`` the same rescale factor, ``Optional[int]`` and ``int | None`` the same
@@ -7,51 +7,42 @@ annotation. Anything that cannot be evaluated statically becomes ``("expr", <cod
 
 from __future__ import annotations
 
+import ast
+import functools
 import math
 import operator
 import re
+from collections.abc import Callable
 
-import libcst as cst
+from scaffold.transformers_api import (
+    CHANNEL_DIMENSION,
+    INTERPOLATION_MODE_VALUES,
+    KNOWN_CONSTANTS,
+    RESAMPLE_VALUES,
+    RESAMPLING_OWNERS,
+)
 
-from scaffold.transformers_api import NAMED_STATS, RESAMPLE_VALUES
-
-# transformers.utils.constants / image_utils: names image processors use for their defaults.
-KNOWN_CONSTANTS: dict[str, object] = {name: ("seq", values) for name, values in NAMED_STATS.items()}
-
-# PIL.Image.Resampling values (PILImageResampling is an alias of it); torchvision's InterpolationMode names map
-# onto the same integers because transformers converts between the two with pil_torch_interpolation_mapping.
-RESAMPLING = {**RESAMPLE_VALUES, "ANTIALIAS": RESAMPLE_VALUES["LANCZOS"]}  # ANTIALIAS: PIL's old LANCZOS name
-_RESAMPLING_OWNERS = ("PILImageResampling", "Resampling", "Image", "InterpolationMode")
-CHANNEL_DIMENSION = {"FIRST": "channels_first", "LAST": "channels_last", "NONE": "none"}
+Source = Callable[[ast.AST], str]  # source text of a node (see facts.Source)
 
 _BINOPS = {
-    cst.Add: operator.add,
-    cst.Subtract: operator.sub,
-    cst.Multiply: operator.mul,
-    cst.Divide: operator.truediv,
-    cst.FloorDivide: operator.floordiv,
-    cst.Modulo: operator.mod,
-    cst.Power: operator.pow,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
 }
-
 _WS = re.compile(r"\s+")
-_EMPTY = cst.Module(body=[])
 
 
-_LEAF_TOKENS = (cst.Name, cst.SimpleString, cst.Integer, cst.Float)
-
-
-def _code(node: cst.CSTNode) -> str:
-    if type(node) in _LEAF_TOKENS and not node.lpar and not node.rpar:
-        return _WS.sub("", node.value)  # what code generation would emit, without running it
-    return _WS.sub("", _EMPTY.code_for_node(node))
+def squeeze(text: str) -> str:
+    return _WS.sub("", text)
 
 
 def _num(x):
-    if isinstance(x, float):
-        if math.isfinite(x):
-            return float(f"{x:.12g}")
-        return x
+    if isinstance(x, float) and math.isfinite(x):
+        return float(f"{x:.12g}")
     return x
 
 
@@ -59,34 +50,28 @@ def _is_number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def canon_value(node: cst.BaseExpression, consts: dict[str, object] | None = None):
-    try:
-        return _canon(node, consts or {})
-    except _NotStatic:
-        return ("expr", _code(node))
-    except (ArithmeticError, ValueError, TypeError, OverflowError):
-        return ("expr", _code(node))
-
-
 class _NotStatic(Exception):
     pass
 
 
+def canon_value(node: ast.expr, src: Source, consts: dict[str, object] | None = None):
+    try:
+        return _canon(node, consts or {})
+    except (_NotStatic, ArithmeticError, ValueError, TypeError, RecursionError):
+        return ("expr", squeeze(src(node)))
+
+
 def dotted(node) -> str | None:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
+    if type(node) is ast.Name:
+        return node.id
+    if type(node) is ast.Attribute:
         inner = dotted(node.value)
-        return None if inner is None else f"{inner}.{node.attr.value}"
+        return None if inner is None else f"{inner}.{node.attr}"
     return None
 
 
 def resolve_name(name: str, consts: dict[str, object]):
     """Value of a bare or dotted name, or ``("name", name)`` when it is not a known constant."""
-    if name in ("True", "False"):
-        return ("bool", name == "True")
-    if name == "None":
-        return None
     if name in consts:
         return consts[name]
     if name in KNOWN_CONSTANTS:
@@ -94,39 +79,58 @@ def resolve_name(name: str, consts: dict[str, object]):
     parts = name.split(".")
     if len(parts) >= 2:
         owner, last = parts[-2], parts[-1]
-        if owner in _RESAMPLING_OWNERS and last in RESAMPLING:
-            return RESAMPLING[last]
+        if owner in RESAMPLING_OWNERS and last in RESAMPLE_VALUES:
+            return RESAMPLE_VALUES[last]
+        if owner == "InterpolationMode" and last in INTERPOLATION_MODE_VALUES:
+            return INTERPOLATION_MODE_VALUES[last]
         if owner == "ChannelDimension" and last in CHANNEL_DIMENSION:
             return ("str", CHANNEL_DIMENSION[last])
-        if parts[-1] in KNOWN_CONSTANTS and len(parts) >= 2 and parts[-2] in ("constants", "image_utils"):
-            return KNOWN_CONSTANTS[parts[-1]]
+        if last in KNOWN_CONSTANTS and owner in ("constants", "image_utils"):
+            return KNOWN_CONSTANTS[last]
     return ("name", name)
+
+
+def _constant(value):
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return _num(value)
+    if isinstance(value, str):
+        return ("str", value)
+    if isinstance(value, bytes):
+        return ("bytes", value)
+    raise _NotStatic  # complex, Ellipsis
+
+
+def _items(elts, consts) -> list:
+    if any(type(el) is ast.Starred for el in elts):
+        raise _NotStatic
+    return [_canon(el, consts) for el in elts]
 
 
 def _canon(node, consts):
     t = type(node)
-    if t is cst.Integer:
-        return int(node.evaluated_value)
-    if t is cst.Float:
-        return _num(float(node.evaluated_value))
-    if t in (cst.SimpleString, cst.ConcatenatedString):
-        v = node.evaluated_value
-        return ("bytes", v) if isinstance(v, bytes) else ("str", v)
-    if t is cst.Name or t is cst.Attribute:
+    if t is ast.Constant:
+        return _constant(node.value)
+    if t is ast.Name or t is ast.Attribute:
         name = dotted(node)
         if name is None:
             raise _NotStatic
         return resolve_name(name, consts)
-    if t is cst.UnaryOperation:
-        v = _canon(node.expression, consts)
+    if t is ast.UnaryOp:
+        v = _canon(node.operand, consts)
         if _is_number(v):
-            if isinstance(node.operator, cst.Minus):
+            if type(node.op) is ast.USub:
                 return _num(-v)
-            if isinstance(node.operator, cst.Plus):
+            if type(node.op) is ast.UAdd:
                 return v
         raise _NotStatic
-    if t is cst.BinaryOperation:
-        op = _BINOPS.get(type(node.operator))
+    if t is ast.BinOp:
+        op = _BINOPS.get(type(node.op))
         left, right = _canon(node.left, consts), _canon(node.right, consts)
         if op is not None and _is_number(left) and _is_number(right):
             if op is operator.pow and abs(right) > 64:
@@ -140,42 +144,32 @@ def _canon(node, consts):
         ):
             return ("seq", left[1] + right[1])
         raise _NotStatic
-    if t in (cst.List, cst.Tuple):
-        items = []
-        for el in node.elements:
-            if isinstance(el, cst.StarredElement):
-                raise _NotStatic
-            items.append(_canon(el.value, consts))
-        return ("seq", tuple(items))
-    if t is cst.Set:
-        items = []
-        for el in node.elements:
-            if isinstance(el, cst.StarredElement):
-                raise _NotStatic
-            items.append(_canon(el.value, consts))
-        return ("set", frozenset(items))
-    if t is cst.Dict:
-        pairs = []
-        for el in node.elements:
-            if not isinstance(el, cst.DictElement):
-                raise _NotStatic
-            pairs.append((_canon(el.key, consts), _canon(el.value, consts)))
+    if t is ast.List or t is ast.Tuple:
+        return ("seq", tuple(_items(node.elts, consts)))
+    if t is ast.Set:
+        return ("set", frozenset(_items(node.elts, consts)))
+    if t is ast.Dict:
+        if any(k is None for k in node.keys):
+            raise _NotStatic
+        pairs = [(_canon(k, consts), _canon(v, consts)) for k, v in zip(node.keys, node.values, strict=True)]
         return ("dict", tuple(sorted(pairs, key=repr)))
-    if t is cst.Call:
+    if t is ast.Call:
         fname = dotted(node.func)
-        if fname == "dict" and all(a.keyword is not None for a in node.args):
-            pairs = [(("str", a.keyword.value), _canon(a.value, consts)) for a in node.args]
+        args, keywords = node.args, node.keywords
+        if fname == "dict" and not args and all(k.arg is not None for k in keywords):
+            pairs = [(("str", k.arg), _canon(k.value, consts)) for k in keywords]
             return ("dict", tuple(sorted(pairs, key=repr)))
-        if fname in ("list", "tuple") and len(node.args) == 1 and node.args[0].keyword is None:
-            inner = _canon(node.args[0].value, consts)
-            if isinstance(inner, tuple) and inner[:1] == ("seq",):
-                return inner
-        if fname == "float" and len(node.args) == 1:
-            inner = _canon(node.args[0].value, consts)
-            if isinstance(inner, tuple) and inner[0] == "str":
-                return float(inner[1])
-            if _is_number(inner):
-                return float(inner)
+        if len(args) == 1 and not keywords and type(args[0]) is not ast.Starred:
+            if fname in ("list", "tuple"):
+                inner = _canon(args[0], consts)
+                if isinstance(inner, tuple) and inner[:1] == ("seq",):
+                    return inner
+            if fname == "float":
+                inner = _canon(args[0], consts)
+                if isinstance(inner, tuple) and inner[0] == "str":
+                    return float(inner[1])
+                if _is_number(inner):
+                    return float(inner)
         raise _NotStatic
     raise _NotStatic
 
@@ -191,19 +185,11 @@ _GENERIC_ALIASES = {
 }
 
 
-def normalize_annotation(node: cst.BaseExpression) -> str:
+def normalize_annotation(node: ast.expr, src: Source) -> str:
     try:
-        return _ann(node)
+        return _Annotations(src).ann(node)
     except Exception:  # noqa: BLE001 - an annotation we cannot normalise is compared by its code
-        return _code(node)
-
-
-def _union_parts(node, out: list[str]) -> None:
-    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
-        _union_parts(node.left, out)
-        _union_parts(node.right, out)
-    else:
-        out.append(_ann(node))
+        return squeeze(src(node))
 
 
 def _join_union(parts: list[str]) -> str:
@@ -213,40 +199,62 @@ def _join_union(parts: list[str]) -> str:
     return " | ".join(sorted(set(flat), key=lambda x: (x == "None", x)))
 
 
-def _ann(node) -> str:
-    t = type(node)
-    if t is cst.Name or t is cst.Attribute:
-        name = dotted(node) or _code(node)
-        for prefix in ("typing.", "typing_extensions.", "t."):
-            if name.startswith(prefix):
-                name = name[len(prefix) :]
-        return _GENERIC_ALIASES.get(name, name)
-    if t is cst.SimpleString:
-        value = node.evaluated_value
-        if isinstance(value, str):
-            try:
-                return _ann(cst.parse_expression(value))
-            except Exception:  # noqa: BLE001
-                return _WS.sub("", value)
-    if t is cst.BinaryOperation and isinstance(node.operator, cst.BitOr):
-        parts: list[str] = []
-        _union_parts(node, parts)
-        return _join_union(parts)
-    if t is cst.Subscript:
-        head = _ann(node.value)
-        args = []
-        for el in node.slice:
-            s = el.slice
-            args.append(_ann(s.value) if isinstance(s, cst.Index) else _code(s))
-        if head == "Optional" and len(args) == 1:
-            return _join_union([args[0], "None"])
-        if head == "Union":
-            return _join_union(args)
-        return f"{head}[{', '.join(args)}]"
-    if t is cst.List:
-        return "[" + ", ".join(_ann(e.value) for e in node.elements) + "]"
-    if t is cst.Tuple:
-        return "(" + ", ".join(_ann(e.value) for e in node.elements) + ")"
-    if t is cst.Ellipsis:
-        return "..."
-    return _code(node)
+@functools.lru_cache(maxsize=1024)
+def _string_annotation(text: str) -> str:
+    """A string annotation, normalised like the expression it spells (the same few strings recur: cached)."""
+    try:
+        inner = ast.parse(text, mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return squeeze(text)
+    try:
+        return _Annotations(lambda n: ast.get_source_segment(text, n) or "").ann(inner)
+    except RecursionError:
+        return squeeze(text)
+
+
+class _Annotations:
+    def __init__(self, src: Source):
+        self.src = src
+
+    def code(self, node) -> str:
+        return squeeze(self.src(node))
+
+    def union_parts(self, node, out: list[str]) -> None:
+        if type(node) is ast.BinOp and type(node.op) is ast.BitOr:
+            self.union_parts(node.left, out)
+            self.union_parts(node.right, out)
+        else:
+            out.append(self.ann(node))
+
+    def ann(self, node) -> str:
+        t = type(node)
+        if t is ast.Name or t is ast.Attribute:
+            name = dotted(node) or self.code(node)
+            for prefix in ("typing.", "typing_extensions.", "t."):
+                if name.startswith(prefix):
+                    name = name[len(prefix) :]
+            return _GENERIC_ALIASES.get(name, name)
+        if t is ast.Constant:
+            if isinstance(node.value, str):  # a string annotation: normalise what it spells
+                return _string_annotation(node.value.strip())
+            if node.value is Ellipsis:
+                return "..."
+            return self.code(node)
+        if t is ast.BinOp and type(node.op) is ast.BitOr:
+            parts: list[str] = []
+            self.union_parts(node, parts)
+            return _join_union(parts)
+        if t is ast.Subscript:
+            head = self.ann(node.value)
+            elts = node.slice.elts if type(node.slice) is ast.Tuple else [node.slice]
+            args = [self.code(s) if type(s) is ast.Slice else self.ann(s) for s in elts]
+            if head == "Optional" and len(args) == 1:
+                return _join_union([args[0], "None"])
+            if head == "Union":
+                return _join_union(args)
+            return f"{head}[{', '.join(args)}]"
+        if t is ast.List:
+            return "[" + ", ".join(self.ann(e) for e in node.elts) + "]"
+        if t is ast.Tuple:
+            return "(" + ", ".join(self.ann(e) for e in node.elts) + ")"
+        return self.code(node)

@@ -15,7 +15,13 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from scaffold.spec.names import model_type_problem, name_problem
-from scaffold.transformers_api import IMAGES_KWARGS_KEYS, NAMED_STATS
+from scaffold.transformers_api import (
+    BACKEND_RESERVED_NAMES,
+    IMAGES_KWARGS_KEYS,
+    NAMED_STATS,
+    RESIZABLE_FORMS,
+    SIZE_FORMS,
+)
 
 KeyPath = tuple[str | int, ...]
 
@@ -32,28 +38,7 @@ NAMED_STDS: dict[str, tuple[str, list[float]]] = {
     key: (f"{prefix}_STD", list(NAMED_STATS[f"{prefix}_STD"])) for key, prefix in _STAT_PREFIXES.items()
 }
 
-# Attributes and methods of the backends that a custom kwarg must not shadow, besides the ImagesKwargs fields.
-RESERVED_NAMES = frozenset(IMAGES_KWARGS_KEYS) | {
-    "backend", "center_crop", "convert_to_rgb", "fetch_images", "model_input_names", "normalize", "pad",
-    "preprocess", "process_image", "resize", "rescale", "rescale_and_normalize", "to_dict", "to_json_string",
-    "valid_kwargs", "image_processor_type", "processor_class", "auto_map",
-}  # fmt: skip
-
-# Size-dict key sets that transformers' get_size_dict accepts, and the ones the backends' default resize handles.
-SIZE_FORMS = (
-    ("height", "width"),
-    ("shortest_edge",),
-    ("shortest_edge", "longest_edge"),
-    ("longest_edge",),
-    ("max_height", "max_width"),
-    ("min_pixels", "max_pixels"),
-)
-RESIZABLE_FORMS = {
-    ("height", "width"),
-    ("shortest_edge",),
-    ("shortest_edge", "longest_edge"),
-    ("max_height", "max_width"),
-}
+RESERVED_NAMES = frozenset(IMAGES_KWARGS_KEYS) | BACKEND_RESERVED_NAMES
 
 CUSTOM_KWARG_TYPES: dict[str, Any] = {
     "int": int,

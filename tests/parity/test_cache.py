@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from parity.pairs import PIL
 
 from scaffold.parity.api import check_paths
@@ -59,3 +61,47 @@ def test_pool_gives_same_facts_as_serial(tmp_path):
     pooled = FactsLoader(use_cache=False, jobs=2)
     pooled.load(paths)
     assert [serial.facts[p] for p in paths] == [pooled.facts[p] for p in paths]
+
+
+def test_cache_key_covers_the_transformers_facts(tmp_path):
+    """Entries hold values folded with transformers_api's tables: editing that module must change the key."""
+    import scaffold.transformers_api
+    from scaffold.parity import cache
+
+    sources = cache.key_sources()
+    assert Path(scaffold.transformers_api.__file__).resolve() in sources
+    copies = []
+    for i, src in enumerate(sources):
+        copies.append(tmp_path / f"{i}.py")
+        copies[-1].write_bytes(src.read_bytes())
+    assert cache.key_of(copies) == cache.tool_key()
+    api = copies[sources.index(Path(scaffold.transformers_api.__file__).resolve())]
+    api.write_bytes(api.read_bytes().replace(b'"BICUBIC": 3', b'"BICUBIC": 2'))
+    assert cache.key_of(copies) != cache.tool_key()
+
+
+def test_a_crashing_worker_costs_only_its_file(tmp_path, monkeypatch):
+    """A parser crash (simulated: the worker process dies) makes that file unparseable; the others are parsed."""
+    import os
+
+    from parity.pairs import TORCH, write_pair
+
+    from scaffold.parity import cache
+
+    paths = []
+    for i in range(8):
+        d = write_pair(tmp_path, TORCH, PIL, model=f"m{i}")
+        paths += [str(d / f"image_processing_m{i}.py"), str(d / f"image_processing_pil_m{i}.py")]
+    real = cache._extract_one
+
+    def crashing(path, data):  # forked workers inherit this
+        if path.endswith("image_processing_pil_m3.py"):
+            os._exit(139)
+        return real(path, data)
+
+    monkeypatch.setattr(cache, "_extract_one", crashing)
+    loader = FactsLoader(use_cache=False, jobs=2)
+    loader.load(paths)
+    crashed = loader.facts[paths[7]]
+    assert crashed.parse_error == (1, 1, "the parser crashed on this file")
+    assert all(loader.facts[p].parse_error is None and loader.facts[p].classes for p in paths if p != paths[7])
