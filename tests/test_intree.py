@@ -123,6 +123,23 @@ def test_new_files_match_their_golden_files(generated):
         assert (golden / rel).read_text(encoding="utf-8") == text, f"{rel} differs from its golden file"
 
 
+def test_refuses_a_model_type_or_class_the_tree_already_has(generated, tmp_path):
+    tree, names, _ = generated
+    example = next(e for e in MODEL_EXAMPLES if load_spec(e).model.model_type == names.model_type)
+    text = example.read_text(encoding="utf-8")
+    for old, new in (
+        (f"model_type: {names.model_type}", "model_type: llava"),
+        (f"name: {names.prefix}", "name: FastVlm"),
+    ):
+        spec = tmp_path / f"{new.split()[-1]}.yaml"
+        spec.write_text(text.replace(old, new), encoding="utf-8")
+        before = {p: p.stat().st_mtime_ns for p in (tree / "src/transformers/models/auto").iterdir()}
+        done = run_cli("new-vlm", str(spec), "--transformers", str(tree))
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert "already has" in done.stderr and "Traceback" not in done.stderr
+        assert {p: p.stat().st_mtime_ns for p in (tree / "src/transformers/models/auto").iterdir()} == before
+
+
 def test_second_run_is_a_no_op(generated):
     tree, names, first = generated
     before = {p: p.read_bytes() for p in tree.rglob("*") if p.is_file()}

@@ -9,7 +9,7 @@ from scaffold.generate.format import format_many
 from scaffold.generate.modular import absolute_imports, split_modular
 from scaffold.generate.plan import PACKAGE, Target, copyright_year, plan
 from scaffold.generate.render import render_template
-from scaffold.generate.write import FileOp, WriteReport, write_files
+from scaffold.generate.write import FileOp, WriteReport, read_existing_text, write_files
 from scaffold.spec.load import load_spec
 from scaffold.spec.model import Spec
 from scaffold.spec.names import Names
@@ -55,6 +55,10 @@ def render_spec(spec: Spec, spec_name: str, target: Target = PACKAGE) -> dict[st
     return files
 
 
+def the_modular_path(files: dict[str, str]) -> str:
+    return next(path for path in files if path.rsplit("/", 1)[-1].startswith("modular_"))
+
+
 def _in_root(target: Target, path: str) -> str:
     """The path ruff sees (its per-file settings match on it)."""
     return str(target.root / path) if target.root is not None else path
@@ -80,10 +84,16 @@ def generate(
     ops = [FileOp(path, text) for path, text in files.items()]
     if target.in_tree:
         names = Names.from_parts(spec.model.name, spec.model.model_type)
-        if not (out_dir / "src/transformers/models" / names.model_type).exists():
+        modular = the_modular_path(files)
+        rerun = (out_dir / modular).is_file() and read_existing_text(out_dir / modular) == files[modular]
+        if not rerun and not force:  # a re-run of the same spec is a no-op; anything else must be a new model
             problems = registry.existing_names(out_dir, names)
             if problems:
-                raise UsageError("the transformers tree already has this model:\n" + "\n".join(problems))
+                raise UsageError(
+                    "the transformers tree already has this model type or these classes (pick another "
+                    "model.name / model.model_type, or --force to overwrite scaffold's own earlier output):\n"
+                    + "\n".join(problems)
+                )
         edits = registry.registration_edits(out_dir, names, pretty_name=spec.model.name, year=copyright_year())
         ops += [FileOp(e.path, e.text, None if e.new_file else e.base) for e in edits]
     return write_files(out_dir, ops, force=force, dry_run=dry_run)
