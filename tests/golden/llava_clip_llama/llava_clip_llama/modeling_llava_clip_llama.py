@@ -138,12 +138,13 @@ class LlavaClipLlamaModel(LlavaClipLlamaPreTrainedModel):
         vision_feature_select_strategy: str | None = None,
         **kwargs: Unpack[TransformersKwargs],
     ) -> tuple | BaseModelOutputWithPooling:
+        # transformers < 5.20 (vLLM's) has no selective capture: fill the config defaults and capture every layer.
         if vision_feature_layer is None:
             vision_feature_layer = self.config.vision_feature_layer
         if vision_feature_select_strategy is None:
             vision_feature_select_strategy = self.config.vision_feature_select_strategy
         kwargs = {key: value for key, value in kwargs.items() if value is not None}
-        kwargs["output_hidden_states"] = True  # the features come from intermediate layers
+        kwargs["output_hidden_states"] = True
         image_outputs = self.vision_tower(pixel_values, return_dict=True, **kwargs)
         layers = [vision_feature_layer] if isinstance(vision_feature_layer, int) else vision_feature_layer
         selected = [image_outputs.hidden_states[layer] for layer in layers]
@@ -227,6 +228,7 @@ class LlavaClipLlamaModel(LlavaClipLlamaPreTrainedModel):
 @auto_docstring(custom_intro="The LlavaClipLlama model with a language modeling head.")
 class LlavaClipLlamaForConditionalGeneration(LlavaClipLlamaPreTrainedModel, GenerationMixin):
     _tied_weights_keys = {"lm_head.weight": "model.language_model.embed_tokens.weight"}
+    _tp_plan = {"lm_head": "colwise_gather_output"}
 
     def __init__(self, config: LlavaClipLlamaConfig):
         super().__init__(config)
