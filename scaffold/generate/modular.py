@@ -172,6 +172,21 @@ def split_modular(source: str, options: SplitOptions) -> dict[str, str]:
                 marker = f"# Adapted from {options.adapted_from}.{kwargs_class}\n"
                 copy = _Statement(marker + kwargs.source, kwargs.defines, kwargs.uses, kwargs.kind)
             bodies["image_processing_pil"].insert(0, copy)
+        # Module-level helpers the PIL backend shares with the torchvision one are copied too (with the helpers they
+        # use), so that the PIL file never imports the torchvision module.
+        pil_body = bodies["image_processing_pil"]
+        copied: list[_Statement] = []
+        frontier = {name for name in _uses(pil_body) if defined_in.get(name) == "image_processing"}
+        while frontier:
+            name = frontier.pop()
+            for helper in helpers:
+                if name in helper.defines and helper not in copied:
+                    copied.append(helper)
+                    frontier |= {n for n in helper.uses if defined_in.get(n) == "image_processing"}
+        position = 1 if pil_body and kwargs_class in pil_body[0].defines else 0
+        for helper in sorted(copied, key=helpers.index):
+            pil_body.insert(position, helper)
+            position += 1
 
     files = {}
     for file in FILE_ORDER:
