@@ -66,16 +66,22 @@ class LlavaNextGridImageProcessorPil(PilBackend):
             base_size = SizeDict(height=size.height, width=size.width)
         else:
             base_size = SizeDict(height=size.shortest_edge, width=size.shortest_edge)
-        pixel_values, image_sizes = [], []
+        views, num_views, image_sizes = [], [], []
         for image in images:
             height, width = image.shape[-2:]
-            views = [self.resize(image, base_size, resample=resample)]
-            views += self._grid_tiles(image, image_grid_pinpoints, tile_size, resample)
-            views = super()._preprocess(
-                views, size=size, crop_size=crop_size, resample=resample, do_pad=False, return_tensors=None, **kwargs
-            )["pixel_values"]
-            pixel_values.append(self._stack_views(views))
+            image_views = [self.resize(image, base_size, resample=resample)]
+            image_views += self._grid_tiles(image, image_grid_pinpoints, tile_size, resample)
+            views += image_views
+            num_views.append(len(image_views))
             image_sizes.append([int(height), int(width)])
+        # One call for every view of every image, so that views of the same shape are processed as a batch.
+        views = super()._preprocess(
+            views, size=size, crop_size=crop_size, resample=resample, do_pad=False, return_tensors=None, **kwargs
+        )["pixel_values"]
+        pixel_values, start = [], 0
+        for count in num_views:
+            pixel_values.append(self._stack_views(views[start : start + count]))
+            start += count
         if do_pad:
             pixel_values = self._pad_views(pixel_values)
         return BatchFeature(
