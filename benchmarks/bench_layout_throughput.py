@@ -38,7 +38,11 @@ CASES = {
 """,
         "transformers.models.llava_next",
         "LlavaNext",
-        {"size": {"shortest_edge": 336}, "crop_size": {"height": 336, "width": 336}, "image_grid_pinpoints": PINPOINTS},
+        {
+            "size": {"shortest_edge": 336},
+            "crop_size": {"height": 336, "width": 336},
+            "image_grid_pinpoints": PINPOINTS,
+        },
     ),
     "tiles": (
         """  size: {height: 448, width: 448}
@@ -119,7 +123,9 @@ def main() -> None:
                 views = a["pixel_values"].shape[0] * (a["pixel_values"].shape[1] if name == "grid" else 1)
                 ours_t, theirs_t = interleaved_times(ours, theirs, batch, args.repeats)
                 # ratio = generated throughput / built-in throughput
-                print(f"{name:<7} {backend:<12} {views:>5} {ours_t:>12.4f} {theirs_t:>11.4f} {theirs_t / ours_t:>6.3f}")
+                print(
+                    f"{name:<7} {backend:<12} {views:>5} {ours_t:>12.4f} {theirs_t:>11.4f} {theirs_t / ours_t:>6.3f}"
+                )
 
 
 if __name__ == "__main__":

@@ -67,7 +67,11 @@ SETTINGS = {
         "siglip",
         224,
         "llava_next",
-        dict(size={"height": 224, "width": 224}, crop_size={"height": 224, "width": 224}, image_grid_pinpoints=PINPOINTS_224),
+        dict(
+            size={"height": 224, "width": 224},
+            crop_size={"height": 224, "width": 224},
+            image_grid_pinpoints=PINPOINTS_224,
+        ),
     ),
     "tiles_internvl": (
         """size: {height: 448, width: 448}
@@ -241,8 +245,14 @@ def test_grid_counts_equal_llava_next_processor(generated, name):
     mismatches = [
         (h, w)
         for i, (h, w) in enumerate(expand)
-        if len({expanded(ours, image := random_image(h, w, i), image_token_id), expanded(ref, image, image_token_id),
-                ours_fast[SIZES.index((h, w))]}) != 1  # fmt: skip
+        if len(
+            {
+                expanded(ours, image := random_image(h, w, i), image_token_id),
+                expanded(ref, image, image_token_id),
+                ours_fast[SIZES.index((h, w))],
+            }
+        )
+        != 1  # fmt: skip
     ]
     assert not mismatches
 
@@ -267,7 +277,9 @@ def test_tiles_counts_equal_got_ocr2_patches(generated, name):
         for i, (h, w) in enumerate(SIZES[::4]):
             image = random_image(h, w, i)
             real_views = int(ref([image])["num_patches"][0])
-            assert expanded(ours, image, image_token_id) == real_views * per_tile == ours_fast["num_image_tokens"][i * 4]
+            assert (
+                expanded(ours, image, image_token_id) == real_views * per_tile == ours_fast["num_image_tokens"][i * 4]
+            )
 
 
 def test_grid_packing_equals_llava_next(generated):
@@ -281,11 +293,15 @@ def test_grid_packing_equals_llava_next(generated):
     newline = torch.randn(hidden)
     holder = SimpleNamespace(config=config, image_newline=newline)
     generator = torch.Generator().manual_seed(0)
-    features = [torch.randn(grid_num_views(h, w, PINPOINTS_336, 336), 576, hidden, generator=generator) for h, w in SIZES]
-    ref, _ = LlavaNextModel.pack_image_features(holder, features, torch.tensor(SIZES), "default", image_newline=newline)
+    features = [
+        torch.randn(grid_num_views(h, w, PINPOINTS_336, 336), 576, hidden, generator=generator) for h, w in SIZES
+    ]
+    ref, _ = LlavaNextModel.pack_image_features(
+        holder, features, torch.tensor(SIZES), "default", image_newline=newline
+    )
     ours = model_class.pack_image_features(holder, features, SIZES)
     assert len(ours) == len(ref) == len(SIZES)
-    assert all(torch.equal(a, b) for a, b in zip(ours, ref))
+    assert all(torch.equal(a, b) for a, b in zip(ours, ref, strict=True))
 
 
 def test_count_mismatch_is_a_clear_error(generated):

@@ -85,7 +85,10 @@ LAYOUT_KWARG_DOCS = {
     ),
     "min_tiles": ("int", "Fewest tiles an image is cut into."),
     "max_tiles": ("int", "Most tiles an image is cut into; 1 resizes the whole image to one tile."),
-    "use_thumbnail": ("bool", "Whether a thumbnail of the whole image follows the tiles when there is more than one tile."),
+    "use_thumbnail": (
+        "bool",
+        "Whether a thumbnail of the whole image follows the tiles when there is more than one tile.",
+    ),
 }
 
 
@@ -127,7 +130,12 @@ def image_processor_context(spec: Spec, names: Names, spec_name: str) -> dict[st
         }
         kwarg_docs.insert(0, pad)
     layout_docs = [
-        {"name": name, "type": LAYOUT_KWARG_DOCS[name][0], "doc": LAYOUT_KWARG_DOCS[name][1], "default_code": py_literal(value)}
+        {
+            "name": name,
+            "type": LAYOUT_KWARG_DOCS[name][0],
+            "doc": LAYOUT_KWARG_DOCS[name][1],
+            "default_code": py_literal(value),
+        }
         for name, value in layout_kwarg_defaults(spec).items()
     ]
     kwarg_docs = layout_docs + kwarg_docs

@@ -218,7 +218,9 @@ class TilesLayout(_Strict):
     )
     min_tiles: int = Field(1, ge=1, description="Fewest tiles per image.")
     max_tiles: int = Field(12, ge=1, description="Most tiles per image; 1 resizes the whole image to one tile.")
-    use_thumbnail: bool = Field(True, description="Add a thumbnail of the whole image when there is more than one tile.")
+    use_thumbnail: bool = Field(
+        True, description="Add a thumbnail of the whole image when there is more than one tile."
+    )
 
 
 Layout = Annotated[FixedLayout | GridLayout | TilesLayout, Field(discriminator="kind")]
@@ -491,7 +493,9 @@ def layout_problems(ip: ImageProcessorSpec) -> list[tuple[KeyPath, str]]:
         out.append((base + ("pad_to_square",), f"the {layout.kind} layout has no pad_to_square; leave it unset"))
     for i, kw in enumerate(ip.custom_kwargs):
         if kw.name in LAYOUT_KWARGS[layout.kind]:
-            out.append((base + ("custom_kwargs", i, "name"), f"{kw.name!r} is already a kwarg of the {layout.kind} layout"))
+            out.append(
+                (base + ("custom_kwargs", i, "name"), f"{kw.name!r} is already a kwarg of the {layout.kind} layout")
+            )
     if not ip.do_resize:
         out.append((base + ("do_resize",), f"the {layout.kind} layout resizes every view: set do_resize: true"))
     size = ip.resolved_size()
@@ -501,7 +505,8 @@ def layout_problems(ip: ImageProcessorSpec) -> list[tuple[KeyPath, str]]:
             out.append((base + ("crop_size",), "the grid layout cuts square tiles of crop_size: make it square"))
         tile = grid_tile_size(ip)
         square = size is not None and (
-            tuple(size) == ("shortest_edge",) or (tuple(size) == ("height", "width") and size["height"] == size["width"])
+            tuple(size) == ("shortest_edge",)
+            or (tuple(size) == ("height", "width") and size["height"] == size["width"])
         )
         if not square:
             out.append((base + ("size",), "the grid layout needs size {shortest_edge: N} or a square {height, width}"))
@@ -627,10 +632,15 @@ def vlm_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
             )
     elif layout.kind == "tiles":
         size = ip.resolved_size()
-        if size is not None and tuple(size) == ("height", "width") and size != {
-            "height": vision.image_size,
-            "width": vision.image_size,
-        }:
+        if (
+            size is not None
+            and tuple(size) == ("height", "width")
+            and size
+            != {
+                "height": vision.image_size,
+                "width": vision.image_size,
+            }
+        ):
             out.append(
                 (
                     ("image_processor", "size"),
