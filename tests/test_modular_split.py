@@ -139,3 +139,14 @@ def test_absolute_imports_rewrites_transformers_relative_imports_only():
         "from transformers.utils import x\nfrom transformers.models.auto import AutoModel\nfrom .sibling import y\n"
         "try:\n    from transformers.a import b\nexcept ImportError:\n    b = None\n"
     )
+
+
+def test_a_helper_used_in_two_files_is_copied_into_each_as_the_converter_does():
+    source = MODULAR.replace(
+        "class TinyProcessor(ProcessorMixin):\n    pass",
+        'class TinyProcessor(ProcessorMixin):\n    def count(self):\n        return depth("y")',
+    )
+    files = split_modular(source, SplitOptions(prefix="Tiny", model_type="tiny"))
+    assert top_level(files["processing"]) == ["PATTERN", "depth", "TinyProcessor", "__all__"]
+    assert top_level(files["modeling"]) == ["PATTERN", "depth", "TinyModel", "__all__"]
+    assert "import depth" not in files["modeling"] and "import re" in files["processing"]

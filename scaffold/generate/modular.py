@@ -2,10 +2,11 @@
 
 scaffold's modular files define every class on transformers' own base classes (PreTrainedConfig, PreTrainedModel,
 ProcessorMixin, TorchvisionBackend, PilBackend), so conversion is a split: each class goes to the file its name
-suffix selects (the converter's rule), module-level helpers go before the first class that uses them, every file
-gets the imports its code uses, and a class used by another file is imported from its own file (the image
-processors' Kwargs class is copied into the PIL file instead, so that file never imports torchvision). Import
-sorting and unused names are left to ruff, as the converter leaves them.
+suffix selects (the converter's rule); module-level helpers (functions, constants) are copied into every file that
+uses them, before the first class there that needs them; every file gets the imports its code uses; and a class
+used by another file is imported from its own file (the image processors' Kwargs class is copied into the PIL file
+instead, so that file never imports torchvision). Import sorting and unused names are left to ruff, as the
+converter leaves them.
 
 Two placements for what only an out-of-tree modular file holds: a module-level statement that binds no name (e.g.
 `Cls.register_for_auto_class()`) follows the last class it uses, in that class's file; an `if TYPE_CHECKING:` block
@@ -178,11 +179,11 @@ def split_modular(source: str, options: SplitOptions) -> dict[str, str]:
             type_checking.setdefault(class_file[next(iter(following.defines))], []).append(s)
 
     bodies: dict[str, list[_Statement]] = {}
-    defined_in = dict(class_file)  # name -> the file that defines it
+    defined_in = dict(class_file)  # class name -> the file that defines it (helpers are copied, never imported)
     for cls in classes:
         file = class_file[next(iter(cls.defines))]
         body = bodies.setdefault(file, [])
-        # Helpers this class needs (transitively) go before it, in the first file that needs them.
+        # Helpers this class needs (transitively) go before it, once per file that needs them.
         needed, frontier = set(), set(cls.uses)
         while frontier:
             name = frontier.pop()
@@ -190,10 +191,7 @@ def split_modular(source: str, options: SplitOptions) -> dict[str, str]:
                 if name in helper.defines and i not in needed:
                     needed.add(i)
                     frontier |= helper.uses
-        for i in sorted(needed):
-            if not helpers[i].defines & defined_in.keys():
-                defined_in.update(dict.fromkeys(helpers[i].defines, file))
-                body.append(helpers[i])
+        body.extend(helpers[i] for i in sorted(needed) if helpers[i] not in body)
         body.append(cls)
         body.extend(effects_after.get(id(cls), []))
 

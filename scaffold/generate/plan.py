@@ -59,7 +59,8 @@ def image_processor_attributes(spec: Spec) -> tuple[list[tuple[str, Any]], list[
         "do_convert_rgb": ip.do_convert_rgb,
         "do_pad": ip.do_pad,
         "pad_size": ip.resolved_pad_size(),
-        "model_input_names": list(ip.model_input_names),
+        "model_input_names": list(ip.model_input_names)
+        + [name for name in LAYOUT_INPUT_NAMES[ip.layout.kind] if name not in ip.model_input_names],
     }
     for key, value in standard.items():
         if value is None or (key in BASE_DEFAULTS and value == BASE_DEFAULTS[key]):
@@ -67,9 +68,43 @@ def image_processor_attributes(spec: Spec) -> tuple[list[tuple[str, Any]], list[
         attrs.append((key, value))
     if ip.pad_to_square is not None:
         attrs.append(("pad_to_square", ip.pad_to_square))
+    for name, value in layout_kwarg_defaults(spec).items():
+        attrs.append((name, value))
     for kw in ip.custom_kwargs:
         attrs.append((kw.name, kw.default))
     return attrs, sorted(imports, key=_isort_key)
+
+
+# What the processor returns besides pixel_values, per layout.
+LAYOUT_INPUT_NAMES = {"fixed": [], "grid": ["image_sizes"], "tiles": ["num_patches"]}
+LAYOUT_KWARG_DOCS = {
+    "image_grid_pinpoints": (
+        "list[list[int]]",
+        "Canvas sizes (height, width) an image may be fitted into before it is cut into tiles of the tower's input "
+        "size; the one that keeps most of the image's resolution with the least padding is chosen.",
+    ),
+    "min_tiles": ("int", "Fewest tiles an image is cut into."),
+    "max_tiles": ("int", "Most tiles an image is cut into; 1 resizes the whole image to one tile."),
+    "use_thumbnail": (
+        "bool",
+        "Whether a thumbnail of the whole image follows the tiles when there is more than one tile.",
+    ),
+}
+
+
+def layout_kwarg_defaults(spec: Spec) -> dict[str, Any]:
+    """The layout's kwargs (a Kwargs field and a class attribute on both backends) and their defaults."""
+    layout = spec.image_processor.layout
+    if layout.kind == "grid":
+        return {"image_grid_pinpoints": [list(p) for p in layout.grid_pinpoints]}
+    if layout.kind == "tiles":
+        return {"min_tiles": layout.min_tiles, "max_tiles": layout.max_tiles, "use_thumbnail": layout.use_thumbnail}
+    return {}
+
+
+def layout_context(spec: Spec) -> dict[str, Any]:
+    layout = spec.image_processor.layout
+    return {"kind": layout.kind, **layout_kwarg_defaults(spec)}
 
 
 PAD_TO_SQUARE_DOC = (
@@ -94,6 +129,16 @@ def image_processor_context(spec: Spec, names: Names, spec_name: str) -> dict[st
             "default_code": py_literal(ip.pad_to_square),
         }
         kwarg_docs.insert(0, pad)
+    layout_docs = [
+        {
+            "name": name,
+            "type": LAYOUT_KWARG_DOCS[name][0],
+            "doc": LAYOUT_KWARG_DOCS[name][1],
+            "default_code": py_literal(value),
+        }
+        for name, value in layout_kwarg_defaults(spec).items()
+    ]
+    kwarg_docs = layout_docs + kwarg_docs
     has_kwargs_class = bool(kwarg_docs)
     return {
         "spec_name": spec_name,
@@ -105,6 +150,7 @@ def image_processor_context(spec: Spec, names: Names, spec_name: str) -> dict[st
         "kwargs_type": names.kwargs_class if has_kwargs_class else "ImagesKwargs",
         "custom_kwargs": kwarg_docs,
         "has_pad_to_square": has_pad_to_square,
+        "layout": layout_context(spec),
     }
 
 
@@ -196,6 +242,7 @@ def vlm_context(spec: Spec, names: Names, spec_name: str) -> dict[str, Any]:
         "num_image_features": vision.num_image_features,
         "tie_word_embeddings": text.tie_word_embeddings,
         "vocab_size": text.vocab_size,
+        "layout": layout_context(spec),
         "test_imports": sorted(
             [
                 names.config_class,
@@ -285,9 +332,18 @@ def modular_context(spec: Spec, names: Names, target: Target, ip_ctx: dict, vlm:
             names.model_class,
             names.for_conditional_generation_class,
         ]
+    image_utils = list(ip_ctx["image_utils_imports"])
+    kind = spec.image_processor.layout.kind
+    if vlm and kind == "fixed":
+        image_utils += ["get_image_size", "to_numpy_array"]
+    if kind == "grid":
+        image_utils.append("ChannelDimension")
+    if kind != "fixed":
+        image_utils.append("SizeDict")
     return {
         **ip_ctx,
         **(vlm or {}),
+        "image_utils_all": sorted(image_utils, key=_isort_key),
         "vlm": vlm is not None,
         "target": target.kind,
         "year": copyright_year(),

@@ -164,6 +164,53 @@ def check_custom_default(kwarg: CustomKwarg) -> str | None:
     return f"default {value!r} is not of type {kwarg.type}"
 
 
+class FixedLayout(_Strict):
+    kind: Literal["fixed"] = Field(
+        description="One tower input per image: resized (and cropped, or padded to a square) to vision.image_size."
+    )
+
+
+def _pinpoint(value: Any) -> Any:
+    if not isinstance(value, list) or len(value) != 2:
+        raise ValueError(f"a pinpoint is [height, width], got {value!r}")
+    for v in value:
+        if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+            raise ValueError(f"a pinpoint is two positive integers [height, width], got {value!r}")
+    return value
+
+
+Pinpoint = Annotated[list[int], BeforeValidator(_pinpoint)]
+
+
+class GridLayout(_Strict):
+    kind: Literal["grid"] = Field(
+        description="LLaVA-NeXT any-resolution: a base view of the whole image, then the tiles of the best of "
+        "grid_pinpoints; the model packs the base features, the tiles' feature grid without its letterbox padding "
+        "and a learned newline after every feature row."
+    )
+    grid_pinpoints: list[Pinpoint] = Field(
+        min_length=1,
+        description="Canvas sizes [height, width] an image may be fitted into (multiples of the tile size, which "
+        "is crop_size, else size, and must equal vision.image_size). The base view is `size`.",
+    )
+
+
+class TilesLayout(_Strict):
+    kind: Literal["tiles"] = Field(
+        description="InternVL dynamic tiles: the image is resized to the canvas of columns x rows tiles of `size` "
+        "whose aspect ratio is closest to it, cut into tiles, and a thumbnail of the whole image follows; the model "
+        "uses every tile's features in order, thumbnail last."
+    )
+    min_tiles: int = Field(1, ge=1, description="Fewest tiles per image.")
+    max_tiles: int = Field(12, ge=1, description="Most tiles per image; 1 resizes the whole image to one tile.")
+    use_thumbnail: bool = Field(
+        True, description="Add a thumbnail of the whole image when there is more than one tile."
+    )
+
+
+Layout = Annotated[FixedLayout | GridLayout | TilesLayout, Field(discriminator="kind")]
+
+
 class ImageProcessorSpec(_Strict):
     kwargs_mode: Literal["import", "copy"] = Field(
         "import",
@@ -190,6 +237,11 @@ class ImageProcessorSpec(_Strict):
         description="LLaVA's `image_aspect_ratio: pad`: pad to a square of the longer side with the mean colour "
         "before resizing. Adds a `pad_to_square` kwarg (this value is its default) to both backends; "
         "leave unset for processors without the kwarg.",
+    )
+    layout: Layout = Field(
+        default_factory=lambda: FixedLayout(kind="fixed"),
+        description="How an image becomes tower inputs: fixed (one view; with pad_to_square for LLaVA's padding), "
+        "grid (LLaVA-NeXT any-resolution) or tiles (InternVL dynamic tiles).",
     )
 
     # Resolved views used by the templates -------------------------------------------------------------
@@ -392,9 +444,87 @@ def cross_field_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
             out.append(
                 (base + ("custom_kwargs", i, "name"), "pad_to_square is already set by image_processor.pad_to_square")
             )
+    out.extend(layout_problems(ip))
     out.extend(vlm_problems(spec))
     if spec.vllm and not spec.is_vlm:
         out.append((("vllm",), f"vllm: true needs the model sections {', '.join(VLM_SECTIONS)}"))
+    return out
+
+
+# Kwargs each layout adds to both backends (and to their Kwargs class).
+LAYOUT_KWARGS = {"fixed": (), "grid": ("image_grid_pinpoints",), "tiles": ("min_tiles", "max_tiles", "use_thumbnail")}
+
+
+def grid_tile_size(ip: ImageProcessorSpec) -> int | None:
+    """Side of one grid tile: crop_size when given (LLaVA-NeXT reads it even without center crop), else size."""
+    crop = ip.resolved_crop_size()
+    if crop is not None:
+        return crop["height"] if tuple(crop) == ("height", "width") else None
+    size = ip.resolved_size() or {}
+    if tuple(size) == ("shortest_edge",):
+        return size["shortest_edge"]
+    return size["height"] if tuple(size) == ("height", "width") else None
+
+
+def layout_problems(ip: ImageProcessorSpec) -> list[tuple[KeyPath, str]]:
+    """What the grid and tiles layouts need from the rest of the image processor."""
+    layout = ip.layout
+    if layout.kind == "fixed":
+        return []
+    base: KeyPath = ("image_processor",)
+    where: KeyPath = base + ("layout",)
+    out: list[tuple[KeyPath, str]] = []
+    if ip.pad_to_square is not None:
+        out.append((base + ("pad_to_square",), f"the {layout.kind} layout has no pad_to_square; leave it unset"))
+    for i, kw in enumerate(ip.custom_kwargs):
+        if kw.name in LAYOUT_KWARGS[layout.kind]:
+            out.append(
+                (base + ("custom_kwargs", i, "name"), f"{kw.name!r} is already a kwarg of the {layout.kind} layout")
+            )
+    if not ip.do_resize:
+        out.append((base + ("do_resize",), f"the {layout.kind} layout resizes every view: set do_resize: true"))
+    size = ip.resolved_size()
+    if layout.kind == "grid":
+        crop = ip.resolved_crop_size()
+        if crop is not None and (tuple(crop) != ("height", "width") or crop["height"] != crop["width"]):
+            out.append((base + ("crop_size",), "the grid layout cuts square tiles of crop_size: make it square"))
+        tile = grid_tile_size(ip)
+        square = size is not None and (
+            tuple(size) == ("shortest_edge",)
+            or (tuple(size) == ("height", "width") and size["height"] == size["width"])
+        )
+        if not square:
+            out.append((base + ("size",), "the grid layout needs size {shortest_edge: N} or a square {height, width}"))
+        elif tile is not None and (size.get("shortest_edge") or size["height"]) != tile:
+            out.append((base + ("size",), f"must equal the tile size {tile} (crop_size) in the grid layout"))
+        if tile is not None:
+            for i, (height, width) in enumerate(layout.grid_pinpoints):
+                if height % tile or width % tile:
+                    out.append(
+                        (
+                            where + ("grid_pinpoints", i),
+                            f"[{height}, {width}] is not a multiple of the tile size {tile} in both sides",
+                        )
+                    )
+        if not ip.do_pad:
+            out.append(
+                (
+                    base + ("do_pad",),
+                    "the grid layout pads each image's views to the batch's most so that pixel_values stack: "
+                    "set do_pad: true",
+                )
+            )
+        if ip.pad_size is not None:
+            out.append((base + ("pad_size",), "the grid layout pads the views axis, not the pixels: remove pad_size"))
+    else:
+        if size is None or tuple(size) != ("height", "width"):
+            out.append((base + ("size",), "the tiles layout needs the tile size as size {height, width}"))
+        if layout.min_tiles > layout.max_tiles:
+            out.append((where + ("min_tiles",), f"must not exceed max_tiles {layout.max_tiles}"))
+        if ip.do_center_crop:
+            out.append((base + ("do_center_crop",), "the tiles layout does not crop: set do_center_crop: false"))
+        if ip.do_pad:
+            out.append((base + ("do_pad",), "the tiles layout does not pad: set do_pad: false"))
     return out
 
 
@@ -470,7 +600,44 @@ def vlm_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
     ip = spec.image_processor
     if ip.do_convert_rgb and vision.num_channels != 3:
         out.append((("vision", "num_channels"), "must be 3 when image_processor.do_convert_rgb is true"))
-    key, hw = _processor_output_size(ip)
+    layout = ip.layout
+    if layout.kind == "grid":
+        tile = grid_tile_size(ip)
+        if tile is not None and tile != vision.image_size:
+            key = "crop_size" if ip.crop_size is not None else "size"
+            out.append(
+                (("image_processor", key), f"gives {tile}x{tile} tiles but vision.image_size is {vision.image_size}")
+            )
+        if vision.feature_select == "cls_patch":
+            out.append(
+                (
+                    ("vision", "feature_select"),
+                    "the grid layout arranges each view's features as a square grid of patches: use patch",
+                )
+            )
+    elif layout.kind == "tiles":
+        size = ip.resolved_size()
+        if (
+            size is not None
+            and tuple(size) == ("height", "width")
+            and size
+            != {
+                "height": vision.image_size,
+                "width": vision.image_size,
+            }
+        ):
+            out.append(
+                (
+                    ("image_processor", "size"),
+                    f"gives {size['height']}x{size['width']} tiles but vision.image_size is {vision.image_size}",
+                )
+            )
+    if layout.kind != "fixed":
+        if spec.vllm:
+            out.append((("vllm",), f"the vLLM implementation does not support the {layout.kind} layout yet"))
+        key, hw = ("size",), (vision.image_size, vision.image_size)
+    else:
+        key, hw = _processor_output_size(ip)
     if hw is None:
         out.append(
             (

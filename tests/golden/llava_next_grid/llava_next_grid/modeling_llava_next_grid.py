@@ -1,0 +1,406 @@
+# Copyright 2026 The HuggingFace Team. All rights reserved.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+import re
+from dataclasses import dataclass
+
+from torch import nn
+
+from transformers import initialization as init
+from transformers.activations import ACT2FN
+from transformers.cache_utils import Cache
+from transformers.generation import GenerationMixin
+from transformers.image_processing_utils import select_best_resolution
+from transformers.modeling_outputs import BaseModelOutputWithPast, BaseModelOutputWithPooling, ModelOutput
+from transformers.modeling_utils import PreTrainedModel
+from transformers.models.auto import AutoModel
+from transformers.processing_utils import Unpack
+from transformers.utils import TransformersKwargs, auto_docstring, is_torch_available
+from transformers.utils.generic import can_return_tuple
+
+
+if is_torch_available():  # the PIL backend's module imports the Kwargs class from here without torch
+    import torch
+from .configuration_llava_next_grid import LlavaNextGridConfig
+
+
+def projector_depth(projector_type: str) -> int:
+    """Number of linear layers of a projector type: identity 0, linear 1, mlp{N}x_gelu N."""
+    if projector_type == "identity":
+        return 0
+    if projector_type == "linear":
+        return 1
+    if match := re.fullmatch(r"mlp([1-9][0-9]*)x_gelu", projector_type):
+        return int(match.group(1))
+    raise ValueError(f"Unknown projector_type {projector_type!r}: expected linear, identity or mlpNx_gelu")
+
+
+class LlavaNextGridMultiModalProjector(nn.Module):
+    """Maps the selected vision features (vision hidden size times the number of feature layers) to the text
+    hidden size: `linear`, `mlp{N}x_gelu` (N linear layers, the activation between them) or `identity`."""
+
+    def __init__(self, config: LlavaNextGridConfig):
+        super().__init__()
+        num_feature_layers = 1 if isinstance(config.vision_feature_layer, int) else len(config.vision_feature_layer)
+        in_features = config.vision_config.hidden_size * num_feature_layers
+        out_features = config.text_config.hidden_size
+        depth = projector_depth(config.projector_type)
+        if depth == 0 and in_features != out_features:
+            raise ValueError(
+                f"projector_type 'identity' needs vision features of the text hidden size, got {in_features} "
+                f"(vision hidden size {config.vision_config.hidden_size} x {num_feature_layers} feature layers) "
+                f"and {out_features}"
+            )
+        layers = []
+        for index in range(depth):
+            if index:
+                layers.append(ACT2FN[config.projector_hidden_act])
+            layers.append(
+                nn.Linear(
+                    in_features if index == 0 else out_features, out_features, bias=config.multimodal_projector_bias
+                )
+            )
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, image_features):
+        return self.layers(image_features)
+
+
+@auto_docstring
+class LlavaNextGridPreTrainedModel(PreTrainedModel):
+    config: LlavaNextGridConfig
+    base_model_prefix = "model"
+    input_modalities = ("image", "text")
+    supports_gradient_checkpointing = True
+    _skip_keys_device_placement = ["past_key_values"]
+    _supports_flash_attn = True
+    _supports_sdpa = True
+    _supports_flex_attn = True
+    _can_compile_fullgraph = True
+    _supports_attention_backend = True
+
+    def _init_weights(self, module):
+        super()._init_weights(module)
+        if isinstance(module, LlavaNextGridModel):
+            init.normal_(module.image_newline, mean=0.0, std=self.config.text_config.hidden_size**-0.5)
+
+
+@dataclass
+@auto_docstring(custom_intro="Base class for LlavaNextGrid outputs, with hidden states and attentions.")
+class LlavaNextGridModelOutputWithPast(BaseModelOutputWithPast):
+    r"""
+    image_hidden_states (`torch.Tensor`, *optional*):
+        Projected image features of shape `(num_image_features, hidden_size)`, the rows that replaced the image tokens.
+    """
+
+    image_hidden_states: torch.Tensor | None = None
+
+
+@dataclass
+@auto_docstring(custom_intro="Base class for LlavaNextGrid causal language model (or autoregressive) outputs.")
+class LlavaNextGridCausalLMOutputWithPast(ModelOutput):
+    r"""
+    loss (`torch.Tensor` of shape `(1,)`, *optional*, returned when `labels` is provided):
+        Next-token prediction loss of the language modeling head.
+    logits (`torch.Tensor` of shape `(batch_size, sequence_length, config.text_config.vocab_size)`):
+        Scores of the language modeling head for every vocabulary token, before softmax.
+    image_hidden_states (`torch.Tensor`, *optional*):
+        Projected image features of shape `(num_image_features, hidden_size)`, the rows that replaced the image tokens.
+    """
+
+    loss: torch.Tensor | None = None
+    logits: torch.Tensor | None = None
+    past_key_values: Cache | None = None
+    hidden_states: tuple[torch.Tensor] | None = None
+    attentions: tuple[torch.Tensor] | None = None
+    image_hidden_states: torch.Tensor | None = None
+
+
+def grid_shape(height: int, width: int, grid_pinpoints: list[list[int]], tile_size: int) -> tuple[int, int]:
+    """(rows, columns) of tiles for an image of (height, width): the best pinpoint for it, counted in tiles."""
+    best_height, best_width = select_best_resolution((height, width), grid_pinpoints)
+    return best_height // tile_size, best_width // tile_size
+
+
+def grid_num_views(height: int, width: int, grid_pinpoints: list[list[int]], tile_size: int) -> int:
+    """Tower inputs of one image: the base view, then its tiles."""
+    rows, columns = grid_shape(height, width, grid_pinpoints, tile_size)
+    return 1 + rows * columns
+
+
+def unpadded_shape(height: int, width: int, grid_height: int, grid_width: int) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) bounds of the part of a (grid_height, grid_width) feature grid the image covers.
+
+    The image touches the canvas along one side; the covered length of the other side is rounded to 7 decimals
+    before `int()` and the padding around it is split evenly.
+    """
+    if width / height > grid_width / grid_height:
+        covered = int(round(height * (grid_width / width), 7))
+        pad = (grid_height - covered) // 2
+        return pad, grid_height - pad, 0, grid_width
+    covered = int(round(width * (grid_height / height), 7))
+    pad = (grid_width - covered) // 2
+    return 0, grid_height, pad, grid_width - pad
+
+
+def _size_pairs(image_sizes) -> list[tuple[int, int]]:
+    """(height, width) pairs as Python ints: tensors must not reach the float arithmetic of the layout."""
+    if hasattr(image_sizes, "tolist"):
+        image_sizes = image_sizes.tolist()
+    return [(int(height), int(width)) for height, width in image_sizes]
+
+
+@auto_docstring(
+    custom_intro="The LlavaNextGrid model: a vision tower, a multimodal projector and a language model, without a language modeling head."
+)
+class LlavaNextGridModel(LlavaNextGridPreTrainedModel):
+    def __init__(self, config: LlavaNextGridConfig):
+        super().__init__(config)
+        self.vision_tower = AutoModel.from_config(config.vision_config)
+        self.multi_modal_projector = LlavaNextGridMultiModalProjector(config)
+        # Learned embedding after every row of a grid image's features (initialised in `_init_weights`).
+        self.image_newline = nn.Parameter(torch.empty(config.text_config.hidden_size))
+        self.language_model = AutoModel.from_config(config.text_config)
+        self.post_init()
+
+    @can_return_tuple
+    @auto_docstring(
+        custom_intro="Obtains image last hidden states from the vision tower and apply multimodal projection."
+    )
+    def get_image_features(
+        self,
+        pixel_values: torch.Tensor,
+        image_sizes: torch.Tensor | list[list[int]] | None = None,
+        vision_feature_layer: int | list[int] | None = None,
+        vision_feature_select_strategy: str | None = None,
+        **kwargs: Unpack[TransformersKwargs],
+    ) -> tuple | BaseModelOutputWithPooling:
+        # transformers < 5.20 (vLLM's) has no selective capture: fill the config defaults and capture every layer.
+        if vision_feature_layer is None:
+            vision_feature_layer = self.config.vision_feature_layer
+        if vision_feature_select_strategy is None:
+            vision_feature_select_strategy = self.config.vision_feature_select_strategy
+        kwargs = {key: value for key, value in kwargs.items() if value is not None}
+        kwargs["output_hidden_states"] = True
+        if image_sizes is None:
+            raise ValueError("The grid layout needs `image_sizes` (the processor returns them) with `pixel_values`")
+        image_sizes = _size_pairs(image_sizes)
+        tile_size = self.config.vision_config.image_size
+        views = [
+            grid_num_views(height, width, self.config.image_grid_pinpoints, tile_size) for height, width in image_sizes
+        ]
+        if pixel_values.dim() == 5:  # (images, views padded to the most, C, H, W): drop the padding views
+            if pixel_values.shape[0] != len(image_sizes):
+                raise ValueError(
+                    f"pixel_values holds {pixel_values.shape[0]} images but image_sizes {len(image_sizes)}"
+                )
+            pixel_values = torch.cat([values[:count] for values, count in zip(pixel_values, views)], dim=0)
+        if pixel_values.dim() != 4 or pixel_values.shape[0] != sum(views):
+            raise ValueError(
+                f"pixel_values of shape {tuple(pixel_values.shape)} do not match image_sizes {image_sizes}: the grid "
+                f"layout needs {views} views per image, as (images, views, C, H, W) or (views, C, H, W)"
+            )
+        image_outputs = self.vision_tower(pixel_values, return_dict=True, **kwargs)
+        layers = [vision_feature_layer] if isinstance(vision_feature_layer, int) else vision_feature_layer
+        selected = [image_outputs.hidden_states[layer] for layer in layers]
+        if vision_feature_select_strategy == "default":
+            selected = [hidden_state[:, 1:] for hidden_state in selected]  # drop the CLS token
+        image_outputs.pooler_output = self.multi_modal_projector(torch.cat(selected, dim=-1))
+        image_outputs.pooler_output = self.pack_image_features(image_outputs.pooler_output.split(views), image_sizes)
+        return image_outputs
+
+    def pack_image_features(self, image_features, image_sizes: list[tuple[int, int]]) -> tuple[torch.Tensor, ...]:
+        """Per image: the base view's features, then the tiles' feature grid without its letterbox rows / columns, row
+        by row, with the learned newline after each feature row."""
+        side = self.config.vision_config.image_size // self.config.vision_config.patch_size
+        tile_size = self.config.vision_config.image_size
+        packed = []
+        for features, (height, width) in zip(image_features, image_sizes):
+            rows, columns = grid_shape(height, width, self.config.image_grid_pinpoints, tile_size)
+            if tuple(features.shape[:2]) != (1 + rows * columns, side * side):
+                raise ValueError(
+                    f"An image of {height}x{width} needs 1 + {rows}x{columns} views of {side * side} features each "
+                    f"(one per patch), got {tuple(features.shape[:2])}"
+                )
+            base, tiles = features[0], features[1:]
+            hidden = tiles.shape[-1]
+            grid = tiles.reshape(rows, columns, side, side, hidden).transpose(1, 2)
+            grid = grid.reshape(rows * side, columns * side, hidden)
+            top, bottom, left, right = unpadded_shape(height, width, rows * side, columns * side)
+            grid = grid[top:bottom, left:right]
+            newline = self.image_newline.to(grid.device, grid.dtype).expand(grid.shape[0], 1, hidden)
+            grid = torch.cat([grid, newline], dim=1).reshape(-1, hidden)
+            packed.append(torch.cat([base, grid], dim=0))
+        return tuple(packed)
+
+    def get_placeholder_mask(
+        self, input_ids: torch.LongTensor | None, inputs_embeds: torch.Tensor, image_features: torch.Tensor
+    ) -> torch.Tensor:
+        """Positions of the image tokens, checked against the number of image features (one token per feature)."""
+        if input_ids is None:
+            image_embedding = self.get_input_embeddings()(
+                torch.tensor(self.config.image_token_id, dtype=torch.long, device=inputs_embeds.device)
+            )
+            special_image_mask = (inputs_embeds == image_embedding).all(-1)
+        else:
+            special_image_mask = input_ids == self.config.image_token_id
+        n_image_tokens = int(special_image_mask.sum())
+        n_image_features = image_features.shape[0]
+        if n_image_tokens != n_image_features:
+            raise ValueError(
+                f"Image features and image tokens do not match: the inputs hold {n_image_tokens} image tokens "
+                f"(id {self.config.image_token_id}) but the images give {n_image_features} features. The number of "
+                "tokens of an image depends on its size; let the processor expand one image token per image."
+            )
+        return special_image_mask.unsqueeze(-1).expand_as(inputs_embeds).to(inputs_embeds.device)
+
+    @can_return_tuple
+    @auto_docstring
+    def forward(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        pixel_values: torch.Tensor | None = None,
+        image_sizes: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        position_ids: torch.LongTensor | None = None,
+        past_key_values: Cache | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        vision_feature_layer: int | list[int] | None = None,
+        vision_feature_select_strategy: str | None = None,
+        **kwargs: Unpack[TransformersKwargs],
+    ) -> tuple | LlavaNextGridModelOutputWithPast:
+        if (input_ids is None) ^ (inputs_embeds is not None):
+            raise ValueError("You must specify exactly one of input_ids or inputs_embeds")
+        if inputs_embeds is None:
+            inputs_embeds = self.get_input_embeddings()(input_ids)
+
+        image_features = None
+        if pixel_values is not None:
+            image_features = self.get_image_features(
+                pixel_values=pixel_values,
+                image_sizes=image_sizes,
+                vision_feature_layer=vision_feature_layer,
+                vision_feature_select_strategy=vision_feature_select_strategy,
+                return_dict=True,
+            ).pooler_output
+            image_features = torch.cat(image_features, dim=0)
+            image_features = image_features.to(inputs_embeds.device, inputs_embeds.dtype)
+            special_image_mask = self.get_placeholder_mask(
+                input_ids, inputs_embeds=inputs_embeds, image_features=image_features
+            )
+            inputs_embeds = inputs_embeds.masked_scatter(special_image_mask, image_features)
+
+        outputs = self.language_model(
+            attention_mask=attention_mask,
+            position_ids=position_ids,
+            past_key_values=past_key_values,
+            inputs_embeds=inputs_embeds,
+            **kwargs,
+        )
+        return LlavaNextGridModelOutputWithPast(
+            last_hidden_state=outputs.last_hidden_state,
+            past_key_values=outputs.past_key_values,
+            hidden_states=outputs.hidden_states,
+            attentions=outputs.attentions,
+            image_hidden_states=image_features,
+        )
+
+
+LlavaNextGridModel.register_for_auto_class("AutoModel")
+
+
+@auto_docstring(custom_intro="The LlavaNextGrid model with a language modeling head.")
+class LlavaNextGridForConditionalGeneration(LlavaNextGridPreTrainedModel, GenerationMixin):
+    _tied_weights_keys = {"lm_head.weight": "model.language_model.embed_tokens.weight"}
+    _tp_plan = {"lm_head": "colwise_gather_output"}
+
+    def __init__(self, config: LlavaNextGridConfig):
+        super().__init__(config)
+        self.model = LlavaNextGridModel(config)
+        self.lm_head = nn.Linear(config.text_config.hidden_size, config.text_config.vocab_size, bias=False)
+        self.post_init()
+
+    def get_output_embeddings(self) -> nn.Module:
+        return self.lm_head
+
+    @auto_docstring
+    def get_image_features(
+        self,
+        pixel_values: torch.Tensor,
+        image_sizes: torch.Tensor | list[list[int]] | None = None,
+        vision_feature_layer: int | list[int] | None = None,
+        vision_feature_select_strategy: str | None = None,
+        **kwargs: Unpack[TransformersKwargs],
+    ) -> tuple | BaseModelOutputWithPooling:
+        return self.model.get_image_features(
+            pixel_values=pixel_values,
+            image_sizes=image_sizes,
+            vision_feature_layer=vision_feature_layer,
+            vision_feature_select_strategy=vision_feature_select_strategy,
+            **kwargs,
+        )
+
+    @can_return_tuple
+    @auto_docstring
+    def forward(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        pixel_values: torch.Tensor | None = None,
+        image_sizes: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        position_ids: torch.LongTensor | None = None,
+        past_key_values: Cache | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        vision_feature_layer: int | list[int] | None = None,
+        vision_feature_select_strategy: str | None = None,
+        labels: torch.LongTensor | None = None,
+        logits_to_keep: int | torch.Tensor = 0,
+        **kwargs: Unpack[TransformersKwargs],
+    ) -> tuple | LlavaNextGridCausalLMOutputWithPast:
+        outputs = self.model(
+            input_ids=input_ids,
+            pixel_values=pixel_values,
+            image_sizes=image_sizes,
+            attention_mask=attention_mask,
+            position_ids=position_ids,
+            past_key_values=past_key_values,
+            inputs_embeds=inputs_embeds,
+            vision_feature_layer=vision_feature_layer,
+            vision_feature_select_strategy=vision_feature_select_strategy,
+            **kwargs,
+        )
+        hidden_states = outputs[0]
+        slice_indices = slice(-logits_to_keep, None) if isinstance(logits_to_keep, int) else logits_to_keep
+        logits = self.lm_head(hidden_states[:, slice_indices, :])
+
+        loss = None
+        if labels is not None:
+            loss = self.loss_function(
+                logits=logits, labels=labels, vocab_size=self.config.text_config.vocab_size, **kwargs
+            )
+
+        return LlavaNextGridCausalLMOutputWithPast(
+            loss=loss,
+            logits=logits,
+            past_key_values=outputs.past_key_values,
+            hidden_states=outputs.hidden_states,
+            attentions=outputs.attentions,
+            image_hidden_states=outputs.image_hidden_states,
+        )
+
+
+LlavaNextGridForConditionalGeneration.register_for_auto_class("AutoModelForImageTextToText")
+
+
+__all__ = ["LlavaNextGridPreTrainedModel", "LlavaNextGridModel", "LlavaNextGridForConditionalGeneration"]
