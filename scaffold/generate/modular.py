@@ -3,7 +3,8 @@
 scaffold's modular files define every class on transformers' own base classes (PreTrainedConfig, PreTrainedModel,
 ProcessorMixin, TorchvisionBackend, PilBackend), so conversion is a split: each class goes to the file its name
 suffix selects (the converter's rule); module-level helpers (functions, constants) are copied into every file that
-uses them, before the first class there that needs them; every file gets the imports its code uses; and a class
+uses them, before the first class there that needs them (out of tree: imported from the first such file); every file
+gets the imports its code uses; and a class
 used by another file is imported from its own file (the image processors' Kwargs class is copied into the PIL file
 instead, so that file never imports torchvision). Import sorting and unused names are left to ruff, as the
 converter leaves them.
@@ -154,6 +155,10 @@ class SplitOptions:
     prefix: str  # class-name prefix, e.g. TinyVlm
     model_type: str
     copy_kwargs: bool = True  # copy the Kwargs class into the PIL file (in-tree rule) instead of importing it
+    # Copy module-level helpers into every file that uses them (the converter's rule), instead of importing them
+    # from the first one. Out of tree the imports are kept: they make transformers' remote code copy the sibling
+    # modules along with a saved object.
+    copy_helpers: bool = True
     header: str = ""  # put before each derived file (the converter's warning, in-tree)
     adapted_from: str | None = None  # for an out-of-tree Kwargs copy: the dotted module it was copied from
 
@@ -179,11 +184,12 @@ def split_modular(source: str, options: SplitOptions) -> dict[str, str]:
             type_checking.setdefault(class_file[next(iter(following.defines))], []).append(s)
 
     bodies: dict[str, list[_Statement]] = {}
-    defined_in = dict(class_file)  # class name -> the file that defines it (helpers are copied, never imported)
+    defined_in = dict(class_file)  # name -> the file that defines it (and that other files import it from)
     for cls in classes:
         file = class_file[next(iter(cls.defines))]
         body = bodies.setdefault(file, [])
-        # Helpers this class needs (transitively) go before it, once per file that needs them.
+        # Helpers this class needs (transitively) go before it: copied into every file that needs them, or (when
+        # not `copy_helpers`) placed in the first such file and imported by the others.
         needed, frontier = set(), set(cls.uses)
         while frontier:
             name = frontier.pop()
@@ -191,7 +197,12 @@ def split_modular(source: str, options: SplitOptions) -> dict[str, str]:
                 if name in helper.defines and i not in needed:
                     needed.add(i)
                     frontier |= helper.uses
-        body.extend(helpers[i] for i in sorted(needed) if helpers[i] not in body)
+        for i in sorted(needed):
+            if options.copy_helpers and helpers[i] not in body:
+                body.append(helpers[i])
+            elif not options.copy_helpers and not helpers[i].defines & defined_in.keys():
+                defined_in.update(dict.fromkeys(helpers[i].defines, file))
+                body.append(helpers[i])
         body.append(cls)
         body.extend(effects_after.get(id(cls), []))
 

@@ -369,6 +369,8 @@ def plan(spec: Spec, spec_name: str, target: Target = PACKAGE) -> Plan:
             prefix=names.prefix,
             model_type=m,
             copy_kwargs=ip_ctx["kwargs_mode"] == "copy",
+            # A PIL module in copy mode imports nothing from the torchvision one, helpers included.
+            copy_helpers=ip_ctx["kwargs_mode"] == "copy",
             adapted_from=f"{names.package}.{names.image_processing_module}",
         )
     derived = {

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 # derived from `model.name` must not be one of them: it would shadow the import or redefine the class.
 # tests/test_hostile_names.py derives this set from rendered examples, so it cannot drift from the templates.
 GENERATED_CODE_NAMES = frozenset({
-    "AddedToken", "AutoConfig", "BaseModelOutputWithPast", "BaseModelOutputWithPooling", "Cache", "GenerationMixin",
+    "AddedToken", "AutoConfig", "ChannelDimension", "SizeDict", "BaseModelOutputWithPast", "BaseModelOutputWithPooling", "Cache", "GenerationMixin",
     "ModelOutput", "PreTrainedModel", "TransformersKwargs", "AutoImageProcessor", "AutoModel", "AutoModelForImageTextToText", "AutoProcessor",
     "AutoTokenizer", "AutoWeightsLoader", "BaseDummyInputsBuilder", "BaseMultiModalProcessor", "BaseProcessingInfo",
     "BatchFeature", "CLIPVisionModel", "EngineArgs", "FreshInterpreter", "Image", "ImageSize", "ImagesKwargs",

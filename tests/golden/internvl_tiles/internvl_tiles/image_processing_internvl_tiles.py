@@ -22,6 +22,7 @@ from transformers.utils import auto_docstring, is_torch_available
 
 if is_torch_available():  # the PIL backend's module imports the Kwargs class from here without torch
     import torch
+from .configuration_internvl_tiles import AUTO_MAP
 
 
 class InternvlTilesImageProcessorKwargs(ImagesKwargs, total=False):
@@ -37,20 +38,6 @@ class InternvlTilesImageProcessorKwargs(ImagesKwargs, total=False):
     min_tiles: int
     max_tiles: int
     use_thumbnail: bool
-
-
-# The `auto_map` of a saved folder (transformers' remote code): each Auto class and the class, in a module of this
-# package, that it loads. The image processor names both backends; `backend=` picks one.
-AUTO_MAP = {
-    "AutoConfig": "configuration_internvl_tiles.InternvlTilesConfig",
-    "AutoModel": "modeling_internvl_tiles.InternvlTilesModel",
-    "AutoModelForImageTextToText": "modeling_internvl_tiles.InternvlTilesForConditionalGeneration",
-    "AutoProcessor": "processing_internvl_tiles.InternvlTilesProcessor",
-    "AutoImageProcessor": {
-        "pil": "image_processing_pil_internvl_tiles.InternvlTilesImageProcessorPil",
-        "torchvision": "image_processing_internvl_tiles.InternvlTilesImageProcessor",
-    },
-}
 
 
 def tile_grid(

@@ -22,61 +22,8 @@ from transformers.image_utils import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from transformers.processing_utils import Unpack
 from transformers.utils import auto_docstring
 
-from .image_processing_internvl_tiles import InternvlTilesImageProcessorKwargs
-
-
-# The `auto_map` of a saved folder (transformers' remote code): each Auto class and the class, in a module of this
-# package, that it loads. The image processor names both backends; `backend=` picks one.
-AUTO_MAP = {
-    "AutoConfig": "configuration_internvl_tiles.InternvlTilesConfig",
-    "AutoModel": "modeling_internvl_tiles.InternvlTilesModel",
-    "AutoModelForImageTextToText": "modeling_internvl_tiles.InternvlTilesForConditionalGeneration",
-    "AutoProcessor": "processing_internvl_tiles.InternvlTilesProcessor",
-    "AutoImageProcessor": {
-        "pil": "image_processing_pil_internvl_tiles.InternvlTilesImageProcessorPil",
-        "torchvision": "image_processing_internvl_tiles.InternvlTilesImageProcessor",
-    },
-}
-
-
-def tile_grid(
-    height: int, width: int, tile_height: int, tile_width: int, min_tiles: int, max_tiles: int
-) -> tuple[int, int]:
-    """(columns, rows) of the canvas of tiles whose aspect ratio is closest to the image's.
-
-    Candidates go by tile count, then columns, then rows; a later candidate at exactly the same distance wins
-    while the image's area is more than half of that canvas's area.
-    """
-    candidates = sorted(
-        (
-            (columns, rows)
-            for columns in range(1, max_tiles + 1)
-            for rows in range(1, max_tiles + 1)
-            if min_tiles <= columns * rows <= max_tiles
-        ),
-        key=lambda grid: grid[0] * grid[1],
-    )
-    image_ratio = width / height
-    area = width * height
-    best, best_distance = (1, 1), float("inf")
-    for columns, rows in candidates:
-        distance = abs(image_ratio - columns / rows)
-        if distance < best_distance:
-            best, best_distance = (columns, rows), distance
-        elif distance == best_distance and area > 0.5 * tile_height * tile_width * columns * rows:
-            best = (columns, rows)
-    return best
-
-
-def tiles_num_views(
-    height: int, width: int, tile_height: int, tile_width: int, min_tiles: int, max_tiles: int, use_thumbnail: bool
-) -> int:
-    """Tower inputs of one image: its tiles, plus the thumbnail when there is more than one tile."""
-    if max_tiles <= 1:
-        return 1
-    columns, rows = tile_grid(height, width, tile_height, tile_width, min_tiles, max_tiles)
-    tiles = columns * rows
-    return tiles + 1 if use_thumbnail and tiles > 1 else tiles
+from .configuration_internvl_tiles import AUTO_MAP
+from .image_processing_internvl_tiles import InternvlTilesImageProcessorKwargs, tile_grid, tiles_num_views
 
 
 @auto_docstring

@@ -21,6 +21,7 @@ from transformers.utils import auto_docstring, is_torch_available
 
 if is_torch_available():  # the PIL backend's module imports the Kwargs class from here without torch
     import torch
+from .configuration_llava_clip_llama import AUTO_MAP
 
 
 class LlavaClipLlamaImageProcessorKwargs(ImagesKwargs, total=False):
@@ -30,20 +31,6 @@ class LlavaClipLlamaImageProcessorKwargs(ImagesKwargs, total=False):
     """
 
     pad_to_square: bool
-
-
-# The `auto_map` of a saved folder (transformers' remote code): each Auto class and the class, in a module of this
-# package, that it loads. The image processor names both backends; `backend=` picks one.
-AUTO_MAP = {
-    "AutoConfig": "configuration_llava_clip_llama.LlavaClipLlamaConfig",
-    "AutoModel": "modeling_llava_clip_llama.LlavaClipLlamaModel",
-    "AutoModelForImageTextToText": "modeling_llava_clip_llama.LlavaClipLlamaForConditionalGeneration",
-    "AutoProcessor": "processing_llava_clip_llama.LlavaClipLlamaProcessor",
-    "AutoImageProcessor": {
-        "pil": "image_processing_pil_llava_clip_llama.LlavaClipLlamaImageProcessorPil",
-        "torchvision": "image_processing_llava_clip_llama.LlavaClipLlamaImageProcessor",
-    },
-}
 
 
 @auto_docstring

@@ -21,21 +21,8 @@ from transformers.image_utils import OPENAI_CLIP_MEAN, OPENAI_CLIP_STD, PILImage
 from transformers.processing_utils import Unpack
 from transformers.utils import auto_docstring
 
+from .configuration_llava_clip_llama import AUTO_MAP
 from .image_processing_llava_clip_llama import LlavaClipLlamaImageProcessorKwargs
-
-
-# The `auto_map` of a saved folder (transformers' remote code): each Auto class and the class, in a module of this
-# package, that it loads. The image processor names both backends; `backend=` picks one.
-AUTO_MAP = {
-    "AutoConfig": "configuration_llava_clip_llama.LlavaClipLlamaConfig",
-    "AutoModel": "modeling_llava_clip_llama.LlavaClipLlamaModel",
-    "AutoModelForImageTextToText": "modeling_llava_clip_llama.LlavaClipLlamaForConditionalGeneration",
-    "AutoProcessor": "processing_llava_clip_llama.LlavaClipLlamaProcessor",
-    "AutoImageProcessor": {
-        "pil": "image_processing_pil_llava_clip_llama.LlavaClipLlamaImageProcessorPil",
-        "torchvision": "image_processing_llava_clip_llama.LlavaClipLlamaImageProcessor",
-    },
-}
 
 
 @auto_docstring

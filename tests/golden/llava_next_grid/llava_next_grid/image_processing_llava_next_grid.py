@@ -22,6 +22,7 @@ from transformers.utils import auto_docstring, is_torch_available
 
 if is_torch_available():  # the PIL backend's module imports the Kwargs class from here without torch
     import torch
+from .configuration_llava_next_grid import AUTO_MAP
 
 
 class LlavaNextGridImageProcessorKwargs(ImagesKwargs, total=False):
@@ -31,20 +32,6 @@ class LlavaNextGridImageProcessorKwargs(ImagesKwargs, total=False):
     """
 
     image_grid_pinpoints: list[list[int]]
-
-
-# The `auto_map` of a saved folder (transformers' remote code): each Auto class and the class, in a module of this
-# package, that it loads. The image processor names both backends; `backend=` picks one.
-AUTO_MAP = {
-    "AutoConfig": "configuration_llava_next_grid.LlavaNextGridConfig",
-    "AutoModel": "modeling_llava_next_grid.LlavaNextGridModel",
-    "AutoModelForImageTextToText": "modeling_llava_next_grid.LlavaNextGridForConditionalGeneration",
-    "AutoProcessor": "processing_llava_next_grid.LlavaNextGridProcessor",
-    "AutoImageProcessor": {
-        "pil": "image_processing_pil_llava_next_grid.LlavaNextGridImageProcessorPil",
-        "torchvision": "image_processing_llava_next_grid.LlavaNextGridImageProcessor",
-    },
-}
 
 
 def grid_shape(height: int, width: int, grid_pinpoints: list[list[int]], tile_size: int) -> tuple[int, int]:

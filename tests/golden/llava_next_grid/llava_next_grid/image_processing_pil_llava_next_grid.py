@@ -22,33 +22,8 @@ from transformers.image_utils import OPENAI_CLIP_MEAN, OPENAI_CLIP_STD, ChannelD
 from transformers.processing_utils import Unpack
 from transformers.utils import auto_docstring
 
-from .image_processing_llava_next_grid import LlavaNextGridImageProcessorKwargs
-
-
-# The `auto_map` of a saved folder (transformers' remote code): each Auto class and the class, in a module of this
-# package, that it loads. The image processor names both backends; `backend=` picks one.
-AUTO_MAP = {
-    "AutoConfig": "configuration_llava_next_grid.LlavaNextGridConfig",
-    "AutoModel": "modeling_llava_next_grid.LlavaNextGridModel",
-    "AutoModelForImageTextToText": "modeling_llava_next_grid.LlavaNextGridForConditionalGeneration",
-    "AutoProcessor": "processing_llava_next_grid.LlavaNextGridProcessor",
-    "AutoImageProcessor": {
-        "pil": "image_processing_pil_llava_next_grid.LlavaNextGridImageProcessorPil",
-        "torchvision": "image_processing_llava_next_grid.LlavaNextGridImageProcessor",
-    },
-}
-
-
-def grid_shape(height: int, width: int, grid_pinpoints: list[list[int]], tile_size: int) -> tuple[int, int]:
-    """(rows, columns) of tiles for an image of (height, width): the best pinpoint for it, counted in tiles."""
-    best_height, best_width = select_best_resolution((height, width), grid_pinpoints)
-    return best_height // tile_size, best_width // tile_size
-
-
-def grid_num_views(height: int, width: int, grid_pinpoints: list[list[int]], tile_size: int) -> int:
-    """Tower inputs of one image: the base view, then its tiles."""
-    rows, columns = grid_shape(height, width, grid_pinpoints, tile_size)
-    return 1 + rows * columns
+from .configuration_llava_next_grid import AUTO_MAP
+from .image_processing_llava_next_grid import LlavaNextGridImageProcessorKwargs, grid_num_views
 
 
 @auto_docstring

@@ -21,7 +21,6 @@ from transformers import initialization as init
 from transformers.activations import ACT2FN
 from transformers.cache_utils import Cache
 from transformers.generation import GenerationMixin
-from transformers.image_processing_utils import select_best_resolution
 from transformers.modeling_outputs import BaseModelOutputWithPast, BaseModelOutputWithPooling, ModelOutput
 from transformers.modeling_utils import PreTrainedModel
 from transformers.models.auto import AutoModel
@@ -33,6 +32,8 @@ from transformers.utils.generic import can_return_tuple
 if is_torch_available():  # the PIL backend's module imports the Kwargs class from here without torch
     import torch
 from .configuration_llava_next_grid import LlavaNextGridConfig
+from .image_processing_llava_next_grid import grid_num_views, grid_shape
+from .processing_llava_next_grid import unpadded_shape
 
 
 def projector_depth(projector_type: str) -> int:
@@ -125,33 +126,6 @@ class LlavaNextGridCausalLMOutputWithPast(ModelOutput):
     hidden_states: tuple[torch.Tensor] | None = None
     attentions: tuple[torch.Tensor] | None = None
     image_hidden_states: torch.Tensor | None = None
-
-
-def grid_shape(height: int, width: int, grid_pinpoints: list[list[int]], tile_size: int) -> tuple[int, int]:
-    """(rows, columns) of tiles for an image of (height, width): the best pinpoint for it, counted in tiles."""
-    best_height, best_width = select_best_resolution((height, width), grid_pinpoints)
-    return best_height // tile_size, best_width // tile_size
-
-
-def grid_num_views(height: int, width: int, grid_pinpoints: list[list[int]], tile_size: int) -> int:
-    """Tower inputs of one image: the base view, then its tiles."""
-    rows, columns = grid_shape(height, width, grid_pinpoints, tile_size)
-    return 1 + rows * columns
-
-
-def unpadded_shape(height: int, width: int, grid_height: int, grid_width: int) -> tuple[int, int, int, int]:
-    """(top, bottom, left, right) bounds of the part of a (grid_height, grid_width) feature grid the image covers.
-
-    The image touches the canvas along one side; the covered length of the other side is rounded to 7 decimals
-    before `int()` and the padding around it is split evenly.
-    """
-    if width / height > grid_width / grid_height:
-        covered = int(round(height * (grid_width / width), 7))
-        pad = (grid_height - covered) // 2
-        return pad, grid_height - pad, 0, grid_width
-    covered = int(round(width * (grid_height / height), 7))
-    pad = (grid_width - covered) // 2
-    return 0, grid_height, pad, grid_width - pad
 
 
 def _size_pairs(image_sizes) -> list[tuple[int, int]]:

@@ -12,21 +12,16 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-from transformers.image_processing_utils import select_best_resolution
 from transformers.processing_utils import MultiModalData, ProcessorMixin
 from transformers.utils import auto_docstring
+
+from .image_processing_llava_next_grid import grid_shape
 
 
 def tokens_per_view(tile_size: int, patch_size: int, num_additional_image_tokens: int, select_strategy: str) -> int:
     """Features of one tower input of `tile_size` pixels: its patches, plus CLS-like tokens unless "default" drops one."""
     count = (tile_size // patch_size) ** 2 + num_additional_image_tokens
     return count - 1 if select_strategy == "default" else count
-
-
-def grid_shape(height: int, width: int, grid_pinpoints: list[list[int]], tile_size: int) -> tuple[int, int]:
-    """(rows, columns) of tiles for an image of (height, width): the best pinpoint for it, counted in tiles."""
-    best_height, best_width = select_best_resolution((height, width), grid_pinpoints)
-    return best_height // tile_size, best_width // tile_size
 
 
 def unpadded_shape(height: int, width: int, grid_height: int, grid_width: int) -> tuple[int, int, int, int]:

@@ -21,6 +21,7 @@ from transformers.utils import auto_docstring, is_torch_available
 
 if is_torch_available():  # the PIL backend's module imports the Kwargs class from here without torch
     import torch
+from .configuration_llava_vllm import AUTO_MAP
 
 
 class LlavaVllmImageProcessorKwargs(ImagesKwargs, total=False):
@@ -30,20 +31,6 @@ class LlavaVllmImageProcessorKwargs(ImagesKwargs, total=False):
     """
 
     pad_to_square: bool
-
-
-# The `auto_map` of a saved folder (transformers' remote code): each Auto class and the class, in a module of this
-# package, that it loads. The image processor names both backends; `backend=` picks one.
-AUTO_MAP = {
-    "AutoConfig": "configuration_llava_vllm.LlavaVllmConfig",
-    "AutoModel": "modeling_llava_vllm.LlavaVllmModel",
-    "AutoModelForImageTextToText": "modeling_llava_vllm.LlavaVllmForConditionalGeneration",
-    "AutoProcessor": "processing_llava_vllm.LlavaVllmProcessor",
-    "AutoImageProcessor": {
-        "pil": "image_processing_pil_llava_vllm.LlavaVllmImageProcessorPil",
-        "torchvision": "image_processing_llava_vllm.LlavaVllmImageProcessor",
-    },
-}
 
 
 @auto_docstring

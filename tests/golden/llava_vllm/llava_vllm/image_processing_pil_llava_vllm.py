@@ -21,21 +21,8 @@ from transformers.image_utils import OPENAI_CLIP_MEAN, OPENAI_CLIP_STD, PILImage
 from transformers.processing_utils import Unpack
 from transformers.utils import auto_docstring
 
+from .configuration_llava_vllm import AUTO_MAP
 from .image_processing_llava_vllm import LlavaVllmImageProcessorKwargs
-
-
-# The `auto_map` of a saved folder (transformers' remote code): each Auto class and the class, in a module of this
-# package, that it loads. The image processor names both backends; `backend=` picks one.
-AUTO_MAP = {
-    "AutoConfig": "configuration_llava_vllm.LlavaVllmConfig",
-    "AutoModel": "modeling_llava_vllm.LlavaVllmModel",
-    "AutoModelForImageTextToText": "modeling_llava_vllm.LlavaVllmForConditionalGeneration",
-    "AutoProcessor": "processing_llava_vllm.LlavaVllmProcessor",
-    "AutoImageProcessor": {
-        "pil": "image_processing_pil_llava_vllm.LlavaVllmImageProcessorPil",
-        "torchvision": "image_processing_llava_vllm.LlavaVllmImageProcessor",
-    },
-}
 
 
 @auto_docstring

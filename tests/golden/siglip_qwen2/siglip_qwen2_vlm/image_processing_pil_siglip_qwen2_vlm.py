@@ -21,21 +21,8 @@ from transformers.image_utils import IMAGENET_STANDARD_MEAN, IMAGENET_STANDARD_S
 from transformers.processing_utils import Unpack
 from transformers.utils import auto_docstring
 
+from .configuration_siglip_qwen2_vlm import AUTO_MAP
 from .image_processing_siglip_qwen2_vlm import SiglipQwen2VlmImageProcessorKwargs
-
-
-# The `auto_map` of a saved folder (transformers' remote code): each Auto class and the class, in a module of this
-# package, that it loads. The image processor names both backends; `backend=` picks one.
-AUTO_MAP = {
-    "AutoConfig": "configuration_siglip_qwen2_vlm.SiglipQwen2VlmConfig",
-    "AutoModel": "modeling_siglip_qwen2_vlm.SiglipQwen2VlmModel",
-    "AutoModelForImageTextToText": "modeling_siglip_qwen2_vlm.SiglipQwen2VlmForConditionalGeneration",
-    "AutoProcessor": "processing_siglip_qwen2_vlm.SiglipQwen2VlmProcessor",
-    "AutoImageProcessor": {
-        "pil": "image_processing_pil_siglip_qwen2_vlm.SiglipQwen2VlmImageProcessorPil",
-        "torchvision": "image_processing_siglip_qwen2_vlm.SiglipQwen2VlmImageProcessor",
-    },
-}
 
 
 @auto_docstring

@@ -21,6 +21,7 @@ from transformers.utils import auto_docstring, is_torch_available
 
 if is_torch_available():  # the PIL backend's module imports the Kwargs class from here without torch
     import torch
+from .configuration_siglip_qwen2_vlm import AUTO_MAP
 
 
 class SiglipQwen2VlmImageProcessorKwargs(ImagesKwargs, total=False):
@@ -30,20 +31,6 @@ class SiglipQwen2VlmImageProcessorKwargs(ImagesKwargs, total=False):
     """
 
     pad_to_square: bool
-
-
-# The `auto_map` of a saved folder (transformers' remote code): each Auto class and the class, in a module of this
-# package, that it loads. The image processor names both backends; `backend=` picks one.
-AUTO_MAP = {
-    "AutoConfig": "configuration_siglip_qwen2_vlm.SiglipQwen2VlmConfig",
-    "AutoModel": "modeling_siglip_qwen2_vlm.SiglipQwen2VlmModel",
-    "AutoModelForImageTextToText": "modeling_siglip_qwen2_vlm.SiglipQwen2VlmForConditionalGeneration",
-    "AutoProcessor": "processing_siglip_qwen2_vlm.SiglipQwen2VlmProcessor",
-    "AutoImageProcessor": {
-        "pil": "image_processing_pil_siglip_qwen2_vlm.SiglipQwen2VlmImageProcessorPil",
-        "torchvision": "image_processing_siglip_qwen2_vlm.SiglipQwen2VlmImageProcessor",
-    },
-}
 
 
 @auto_docstring
