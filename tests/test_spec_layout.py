@@ -30,6 +30,11 @@ def test_examples_load_with_their_layouts(write_spec):
     assert (tiles.kind, tiles.min_tiles, tiles.max_tiles, tiles.use_thumbnail) == ("tiles", 1, 6, True)
 
 
+@pytest.mark.parametrize("base", [GRID, TILES], ids=["grid", "tiles"])
+def test_layouts_take_vllm(write_spec, base):
+    assert load_spec(write_spec(base + "vllm: true\n")).vllm
+
+
 def test_default_layout_is_fixed(write_spec):
     without = "\n".join(line for line in GRID.splitlines() if not line.startswith(("  layout:", "    ")))
     spec = load_spec(write_spec(without.replace("  do_pad: true\n", "")))
@@ -48,7 +53,6 @@ def test_default_layout_is_fixed(write_spec):
         (GRID, "image_size: 112", "image_size: 224", "image_processor.crop_size", "gives 112x112 tiles but vision.image_size is 224"),
         (GRID, "feature_select: patch", "feature_select: cls_patch", "vision.feature_select", "square grid of patches"),
         (GRID, "  do_pad: true\n", "  do_pad: true\n  pad_to_square: true\n", "image_processor.pad_to_square", "has no pad_to_square"),
-        (GRID, "\nprocessor:\n", "\nvllm: true\nprocessor:\n", "vllm", "does not support the grid layout yet"),
         (TILES, "min_tiles: 1", "min_tiles: 7", "image_processor.layout.min_tiles", "must not exceed max_tiles 6"),
         (TILES, "max_tiles: 6", "max_tiles: 0", "image_processor.layout.max_tiles", "greater than or equal to 1"),
         (TILES, "size: {height: 112, width: 112}", "size: {shortest_edge: 112}", "image_processor.size", "needs the tile size as size {height, width}"),

@@ -1,6 +1,7 @@
 """`vllm: true`: the spec key, the files it adds, and the generated vLLM integration against a real vLLM.
 
-The last tests render examples/llava_vllm.yaml and run its generated vLLM tests (registration, processor, weight and
+The last tests render examples/llava_vllm.yaml, a SigLIP/Qwen2 spec and `vllm: true` variants of the grid and tiles
+layout examples, and run their generated vLLM tests (registration, processor, weight and
 embedding parity, and the `vllm_engine` tests: the saved folder served through the native plugin and through vLLM's
 Transformers backend as remote code, greedy output and prompt ids equal to transformers'), and the generated
 fresh-process remote-code tests (transformers 5.19 there, no torchvision), with the Python of a vLLM venv,
@@ -87,7 +88,21 @@ text: {family: qwen2, vocab_size: 160, hidden_size: 64, intermediate_size: 96, n
 processor: {image_token: "<|image_pad|>", image_token_id: 151}
 vllm: true
 """
-SPECS = {"llava_vllm": None, "siglip_qwen2": SIGLIP_QWEN2}
+
+def layout_spec(example: str, name: str, model_type: str) -> str:
+    """An example of a dynamic-resolution layout with `vllm: true` and heads 32 wide for vLLM's CPU attention."""
+    text = (ROOT / "examples" / example).read_text(encoding="utf-8")
+    text = re.sub(r"name: \w+", f"name: {name}", text, count=1)
+    text = re.sub(r"model_type: \w+", f"model_type: {model_type}", text, count=1)
+    text = text.replace("hidden_size: 32", "hidden_size: 64").replace("num_key_value_heads: 2", "num_key_value_heads: 1")
+    text = text.replace("num_attention_heads: 4", "num_attention_heads: 2")
+    return text + "vllm: true\n"
+
+
+# The two dynamic-resolution layouts: LLaVA-NeXT's anyres grid (CLIP, Llama) and InternVL's tiles (SigLIP, Qwen2).
+GRID_VLLM = layout_spec("llava_next_grid.yaml", "GridVllm", "grid_vllm")
+TILES_VLLM = layout_spec("internvl_tiles.yaml", "TilesVllm", "tiles_vllm")
+SPECS = {"llava_vllm": None, "siglip_qwen2": SIGLIP_QWEN2, "grid": GRID_VLLM, "tiles": TILES_VLLM}
 
 
 @pytest.fixture(scope="module", params=sorted(SPECS))
@@ -149,7 +164,11 @@ def test_generated_vllm_engine_tests(generated):
     out, test_file = generated
     result = run_vllm_pytest(out, str(test_file), "-m", "vllm_engine")
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-3000:]
-    assert passed(result) == 2 and "skipped" not in result.stdout, result.stdout[-3000:]
+    assert "skipped" not in result.stdout, result.stdout[-3000:]
+    if "tiles_vllm" in test_file.parts:  # the Transformers backend fails on the input name num_patches (strict xfail)
+        assert passed(result) == 1 and "1 xfailed" in result.stdout, result.stdout[-3000:]
+    else:
+        assert passed(result) == 2, result.stdout[-3000:]
 
 
 @needs_vllm_venv

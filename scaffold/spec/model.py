@@ -633,8 +633,6 @@ def vlm_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
                 )
             )
     if layout.kind != "fixed":
-        if spec.vllm:
-            out.append((("vllm",), f"the vLLM implementation does not support the {layout.kind} layout yet"))
         key, hw = ("size",), (vision.image_size, vision.image_size)
     else:
         key, hw = _processor_output_size(ip)

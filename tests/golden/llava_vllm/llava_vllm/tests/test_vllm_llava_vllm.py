@@ -287,12 +287,13 @@ def test_vllm_image_embeddings_match_transformers(vllm_model, checkpoint):
     pixel_values = processor.image_processor(
         [smooth_image(48, 64, seed=1), smooth_image(30, 40, seed=2)], return_tensors="pt"
     )["pixel_values"]
+    inputs = {"pixel_values": pixel_values}
     from vllm.config import set_current_vllm_config
     from vllm.forward_context import set_forward_context
 
     with torch.no_grad(), set_current_vllm_config(vllm_config), set_forward_context(None, vllm_config):
-        embeddings = model.embed_multimodal(pixel_values=pixel_values)
-        expected = hf_model.get_image_features(pixel_values=pixel_values).pooler_output
+        embeddings = model.embed_multimodal(**inputs)
+        expected = hf_model.get_image_features(**inputs).pooler_output
     assert len(embeddings) == len(expected) == 2
     for got, want in zip(embeddings, expected, strict=True):
         torch.testing.assert_close(got, want, atol=1e-4, rtol=1e-4)
