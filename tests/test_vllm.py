@@ -89,12 +89,15 @@ processor: {image_token: "<|image_pad|>", image_token_id: 151}
 vllm: true
 """
 
+
 def layout_spec(example: str, name: str, model_type: str) -> str:
     """An example of a dynamic-resolution layout with `vllm: true` and heads 32 wide for vLLM's CPU attention."""
     text = (ROOT / "examples" / example).read_text(encoding="utf-8")
     text = re.sub(r"name: \w+", f"name: {name}", text, count=1)
     text = re.sub(r"model_type: \w+", f"model_type: {model_type}", text, count=1)
-    text = text.replace("hidden_size: 32", "hidden_size: 64").replace("num_key_value_heads: 2", "num_key_value_heads: 1")
+    text = text.replace("hidden_size: 32", "hidden_size: 64").replace(
+        "num_key_value_heads: 2", "num_key_value_heads: 1"
+    )
     text = text.replace("num_attention_heads: 4", "num_attention_heads: 2")
     return text + "vllm: true\n"
 
