@@ -90,13 +90,13 @@ def test_generated_tests_catch_divergence(tiled_output, tmp_path, mutation):
 
 
 def test_import_mode_pil_module_imports_the_shared_kwargs_class(tmp_path):
-    files = render_spec(load_spec(ROOT / "examples" / "tiled_copy.yaml").model_copy(deep=True), "x.yaml")
+    files = render_spec(load_spec(ROOT / "examples" / "tiled_copy.yaml").model_copy(deep=True))
     pil = files["tiled_vlm/image_processing_pil_tiled_vlm.py"]
     assert "# Adapted from tiled_vlm.image_processing_tiled_vlm.TiledVlmImageProcessorKwargs" in pil
     from scaffold.generate.pipeline import apply_overrides
 
     spec = apply_overrides(load_spec(ROOT / "examples" / "tiled_copy.yaml"), "import")
-    pil = render_spec(spec, "x.yaml")["tiled_vlm/image_processing_pil_tiled_vlm.py"]
+    pil = render_spec(spec)["tiled_vlm/image_processing_pil_tiled_vlm.py"]
     assert "from .image_processing_tiled_vlm import TiledVlmImageProcessorKwargs" in pil
     assert "class TiledVlmImageProcessorKwargs" not in pil
 

@@ -19,7 +19,7 @@ UPDATE = os.environ.get("SCAFFOLD_UPDATE_GOLDEN") == "1"
 
 
 def rendered(example):
-    return render_spec(load_spec(example), example.name)
+    return render_spec(load_spec(example))
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)

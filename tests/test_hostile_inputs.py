@@ -89,7 +89,7 @@ INJECT = 'x""";PWNED();"""\\'
 def _render(tmp_path, text, name="spec.yaml"):
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
-    return render_spec(load_spec(path), path.name)
+    return render_spec(load_spec(path))
 
 
 def _top_level_calls(files):
@@ -124,7 +124,7 @@ def _rendered_names():
         spec = load_spec(example)
         own = Names.from_parts(spec.model.name, spec.model.model_type)
         derived |= set(own.class_names())
-        for rel, text in render_spec(spec, example.name).items():
+        for rel, text in render_spec(spec).items():
             if not rel.endswith(".py"):
                 continue
             for node in ast.walk(ast.parse(text)):

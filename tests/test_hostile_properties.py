@@ -176,8 +176,8 @@ def check(path: Path, tmp: Path) -> None:
             assert "\n" not in text and "\r" not in text, text
             assert problem.key or problem.message.startswith(DOC_LEVEL) or problem.location.line == 1, text
         return
-    files = render_spec(spec, path.name)
-    clean = render_spec(harmless(spec), path.name)
+    files = render_spec(spec)
+    clean = render_spec(harmless(spec))
     out = tmp / "out"
     for rel, text in files.items():
         (out / rel).parent.mkdir(parents=True, exist_ok=True)

@@ -50,14 +50,14 @@ def test_vllm_needs_the_model_sections(write_spec):
 
 
 def test_vllm_adds_its_files_only_when_asked(write_spec):
-    with_vllm = set(render_spec(load_spec(EXAMPLE), EXAMPLE.name))
+    with_vllm = set(render_spec(load_spec(EXAMPLE)))
     assert VLLM_FILES <= with_vllm
-    without = set(render_spec(load_spec(write_spec(EXAMPLE.read_text().replace("vllm: true", "vllm: false"))), "x"))
+    without = set(render_spec(load_spec(write_spec(EXAMPLE.read_text().replace("vllm: true", "vllm: false")))))
     assert without == with_vllm - VLLM_FILES
 
 
 def test_entry_point_and_registration_name_the_generated_class():
-    files = render_spec(load_spec(EXAMPLE), EXAMPLE.name)
+    files = render_spec(load_spec(EXAMPLE))
     pyproject = files["pyproject.toml"]
     assert '[project.entry-points."vllm.general_plugins"]' in pyproject
     assert 'llava_vllm = "llava_vllm.vllm_plugin_llava_vllm:register"' in pyproject

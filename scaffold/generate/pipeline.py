@@ -26,9 +26,9 @@ def _ruff_config(target: Target) -> Path | None:
     return target.root / "pyproject.toml" if target.in_tree and target.root is not None else None
 
 
-def render_spec(spec: Spec, spec_name: str, target: Target = PACKAGE) -> dict[str, str]:
+def render_spec(spec: Spec, target: Target = PACKAGE) -> dict[str, str]:
     """Relative path -> final file text, for every file the spec produces."""
-    the_plan = plan(spec, spec_name, target)
+    the_plan = plan(spec, target)
     config = _ruff_config(target)
     files: dict[str, str] = {}
 
@@ -80,7 +80,7 @@ def generate(
         if not spec.is_vlm:
             raise UsageError(f"{spec_path}: --transformers needs a model spec (vision, projector, text, processor)")
         registry.check_tree(out_dir)
-    files = render_spec(spec, spec_path.name, target)
+    files = render_spec(spec, target)
     ops = [FileOp(path, text) for path, text in files.items()]
     if target.in_tree:
         names = Names.from_parts(spec.model.name, spec.model.model_type)

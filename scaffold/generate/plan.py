@@ -113,7 +113,7 @@ PAD_TO_SQUARE_DOC = (
 )
 
 
-def image_processor_context(spec: Spec, names: Names, spec_name: str) -> dict[str, Any]:
+def image_processor_context(spec: Spec, names: Names) -> dict[str, Any]:
     ip = spec.image_processor
     attributes, image_utils_imports = image_processor_attributes(spec)
     has_pad_to_square = ip.pad_to_square is not None
@@ -141,7 +141,6 @@ def image_processor_context(spec: Spec, names: Names, spec_name: str) -> dict[st
     kwarg_docs = layout_docs + kwarg_docs
     has_kwargs_class = bool(kwarg_docs)
     return {
-        "spec_name": spec_name,
         "names": names,
         "attributes": attributes,
         "image_utils_imports": image_utils_imports,
@@ -208,7 +207,7 @@ def text_config_kwargs(spec: Spec) -> dict[str, Any]:
     return out
 
 
-def vlm_context(spec: Spec, names: Names, spec_name: str) -> dict[str, Any]:
+def vlm_context(spec: Spec, names: Names) -> dict[str, Any]:
     """Everything the config, modeling, processing, modular and model-test templates need."""
     vision, projector, text, proc = spec.vision, spec.projector, spec.text, spec.processor
     assert vision is not None and projector is not None and text is not None and proc is not None
@@ -217,7 +216,6 @@ def vlm_context(spec: Spec, names: Names, spec_name: str) -> dict[str, Any]:
     # CLS token, so its patch features are all of its tokens.
     strategy = "default" if vision.has_cls and not keep_cls else "full"
     return {
-        "spec_name": spec_name,
         "names": names,
         "vision_family": vision.family,
         "text_family": text.family,
@@ -353,12 +351,12 @@ def modular_context(spec: Spec, names: Names, target: Target, ip_ctx: dict, vlm:
     }
 
 
-def plan(spec: Spec, spec_name: str, target: Target = PACKAGE) -> Plan:
+def plan(spec: Spec, target: Target = PACKAGE) -> Plan:
     """Every file `new-vlm` writes for this spec, in a stable order."""
 
     names = Names.from_parts(spec.model.name, spec.model.model_type)
-    ip_ctx = image_processor_context(spec, names, spec_name)
-    vlm = vlm_context(spec, names, spec_name) if spec.is_vlm else None
+    ip_ctx = image_processor_context(spec, names)
+    vlm = vlm_context(spec, names) if spec.is_vlm else None
     m = names.model_type
     if target.in_tree:
         src, tests = f"src/transformers/models/{m}", f"tests/models/{m}"
@@ -404,7 +402,7 @@ def plan(spec: Spec, spec_name: str, target: Target = PACKAGE) -> Plan:
         PlannedFile(
             f"{src}/{names.image_processing_test_file}",
             "test_image_processing.py.jinja",
-            parity_test_context(spec, names, spec_name),
+            parity_test_context(names),
         ),
     ]
     if vlm is not None:

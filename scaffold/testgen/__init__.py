@@ -39,7 +39,7 @@ def render_parity_tests(target: ParityTarget) -> str:
     return format_python(render_template(TEMPLATE, target_context(target)), f"<parity tests for {target.title}>")
 
 
-def parity_test_context(spec, names, spec_name: str) -> dict[str, Any]:
+def parity_test_context(names) -> dict[str, Any]:
     """Context for the test file `new-vlm` writes next to the generated package."""
     pkg = names.package
     target = ParityTarget(
