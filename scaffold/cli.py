@@ -21,6 +21,14 @@ STATUS_COLORS = {
     "would create": "cyan",
     "would change": "yellow",
     "conflict": "red",
+    "removed": "yellow",
+    "would remove": "yellow",
+    # scaffold update
+    "kept": None,
+    "merged": "cyan",
+    "stays deleted": None,
+    "orphaned": "magenta",
+    "registered": "yellow",
 }
 
 
@@ -94,15 +102,115 @@ def _new_vlm(
         report = generate(spec, out_dir, force=force, dry_run=dry_run, kwargs_mode=kwargs_mode, target=target)
     except OSError as exc:
         raise UsageError(f"{out_dir}: cannot write: {exc.strerror or exc}") from None
+    from scaffold.generate.lock import is_state_path
+
     for result in report.results:
-        label = click.style(f"{result.status.value:>12}", fg=STATUS_COLORS[result.status.value])
-        click.echo(f"{label}  {out_dir / result.path}")
-        if show_diff and result.diff:
-            click.echo(result.diff, nl=False)
+        if not is_state_path(result.path):
+            _echo_file(result.status.value, out_dir / result.path, result.diff if show_diff else "")
     if report.has_conflicts:
         raise ConflictError(
             f"{report.count(Status.CONFLICT)} file(s) differ from the spec's output; "
-            "nothing was written. Re-run with --diff to see why, or --force to overwrite."
+            "nothing was written. Re-run with --diff to see why, `scaffold update` to merge your edits into the "
+            "new output, or --force to overwrite."
+        )
+
+
+def _echo_file(status: str, path: Path, diff: str) -> None:
+    click.echo(f"{click.style(f'{status:>13}', fg=STATUS_COLORS[status])}  {path}")
+    if diff:
+        click.echo(diff, nl=False)
+
+
+@main.command("update")
+@click.argument("spec", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("."),
+    show_default=True,
+    help="Directory new-vlm wrote the package into.",
+)
+@click.option(
+    "--transformers",
+    "transformers_tree",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="The transformers tree new-vlm wrote the model into; -o is ignored.",
+)
+@click.option("--dry-run", is_flag=True, help="Write nothing; report what each file would become.")
+@click.option("--diff", "show_diff", is_flag=True, help="Show a unified diff for every file that changes.")
+@click.option(
+    "--continue",
+    "continue_",
+    is_flag=True,
+    help="After resolving an update's conflicts: check no markers are left and record the new merge base.",
+)
+@click.option(
+    "--kwargs-mode",
+    type=click.Choice(["import", "copy"]),
+    default=None,
+    help="Override image_processor.kwargs_mode (default: the override new-vlm was given, if any).",
+)
+def update(
+    spec: Path | None,
+    out_dir: Path,
+    transformers_tree: Path | None,
+    dry_run: bool,
+    show_diff: bool,
+    continue_: bool,
+    kwargs_mode: str | None,
+) -> None:
+    """Re-render a generated model from SPEC (default: the spec recorded in the lock) with this scaffold, keeping
+    your edits: a three-way merge of each file against what scaffold rendered last time.
+
+    Exit 0 when everything merged, 1 on conflicts (files are written with diff3 markers; resolve them, then run
+    `scaffold update --continue`), 2 on a bad spec, a missing or corrupt lock, or unusable paths.
+    """
+    Report.of(lambda: _update(spec, out_dir, transformers_tree, dry_run, show_diff, continue_, kwargs_mode)).exit()
+
+
+def _update(
+    spec: Path | None,
+    out_dir: Path,
+    transformers_tree: Path | None,
+    dry_run: bool,
+    show_diff: bool,
+    continue_: bool,
+    kwargs_mode: str | None,
+) -> None:
+    from scaffold.generate.plan import Target
+    from scaffold.generate.update import continue_update
+    from scaffold.generate.update import update as run_update
+
+    target = Target("tree", transformers_tree) if transformers_tree is not None else Target("package")
+    if transformers_tree is not None:
+        out_dir = transformers_tree
+    try:
+        if continue_:
+            checked = continue_update(spec, out_dir, dry_run=dry_run)
+            click.echo(f"resolved {len(checked)} file(s); recorded the merge base of this update")
+            return
+        report = run_update(spec, out_dir, target, dry_run=dry_run, kwargs_mode=kwargs_mode)
+    except OSError as exc:
+        raise UsageError(f"{out_dir}: cannot write: {exc.strerror or exc}") from None
+    for file in report.files:
+        _echo_file(file.outcome.value, out_dir / file.path, file.diff if show_diff else "")
+    for note in report.notes:
+        click.echo(f"note: {note}")
+    if dry_run:
+        click.echo("dry run: nothing was written")
+    if report.conflicts:
+        written = "would be written" if dry_run else "written"
+        raise ConflictError(
+            f"{len(report.conflicts)} file(s) have conflicts, {written} with diff3 markers: "
+            + ", ".join(report.conflicts)
+            + (
+                ""
+                if dry_run
+                else "\nResolve them, then run `scaffold update --continue` to record the new merge base."
+            )
         )
 
 

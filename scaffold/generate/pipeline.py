@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime
+from dataclasses import dataclass
 from pathlib import Path
 
+from scaffold import __version__
 from scaffold.errors import UsageError
 from scaffold.generate.format import format_many
+from scaffold.generate.lock import Lock, LockedFile, LockError, Role, read_lock, sha256, state_ops
 from scaffold.generate.modular import absolute_imports, split_modular
 from scaffold.generate.plan import PACKAGE, Target, copyright_year, plan
 from scaffold.generate.render import render_template
-from scaffold.generate.write import FileOp, WriteReport, read_existing_text, write_files
+from scaffold.generate.write import FileOp, WriteReport, read_existing_text, recover_stale_staging, write_files
 from scaffold.spec.load import load_spec
 from scaffold.spec.model import Spec
 from scaffold.spec.names import Names
@@ -26,9 +30,9 @@ def _ruff_config(target: Target) -> Path | None:
     return target.root / "pyproject.toml" if target.in_tree and target.root is not None else None
 
 
-def render_spec(spec: Spec, target: Target = PACKAGE) -> dict[str, str]:
+def render_spec(spec: Spec, target: Target = PACKAGE, *, year: int | None = None) -> dict[str, str]:
     """Relative path -> final file text, for every file the spec produces."""
-    the_plan = plan(spec, target)
+    the_plan = plan(spec, target, year=year)
     config = _ruff_config(target)
     files: dict[str, str] = {}
 
@@ -55,6 +59,71 @@ def render_spec(spec: Spec, target: Target = PACKAGE) -> dict[str, str]:
     return files
 
 
+def file_roles(spec: Spec, target: Target, files: dict[str, str]) -> dict[str, Role]:
+    """Each rendered file's role: in-tree, the model files split from the modular file are derived."""
+    if not target.in_tree:
+        return dict.fromkeys(files, Role.GENERATED)
+    derived = set(plan(spec, target, year=0).modular.derived_paths.values())
+    return {path: Role.DERIVED if path in derived else Role.GENERATED for path in files}
+
+
+@dataclass(frozen=True)
+class Output:
+    """Everything one run writes for a spec: the rendered files, the tree's registration edits, and their roles."""
+
+    files: dict[str, str]  # path -> rendered text (generated, derived and once files)
+    edits: list[FileOp]  # in-tree registration edits, each against the text it was computed from
+    roles: dict[str, Role]  # every path of `files` and `edits`
+    year: int
+    added: datetime.date
+
+
+def render_output(
+    spec: Spec,
+    out_dir: Path,
+    target: Target,
+    *,
+    year: int | None = None,
+    added: datetime.date | None = None,
+    rendered: dict[str, str] | None = None,
+) -> Output:
+    """Render the spec for the target (unless `rendered` is render_spec's result for `year`); in a tree also add
+    the doc page and compute the registration edits (libcst) against the tree's files."""
+    year = copyright_year() if year is None else year
+    added = added or datetime.date.today()
+    files = dict(rendered) if rendered is not None else render_spec(spec, target, year=year)
+    roles = file_roles(spec, target, files)
+    edits: list[FileOp] = []
+    if target.in_tree:
+        from scaffold.intree import registry  # libcst: only in-tree runs pay for it
+
+        names = Names.from_parts(spec.model.name, spec.model.model_type)
+        doc_page = registry.model_doc_path(names)
+        if registry.has_docs(out_dir):  # the page is the contributor's to write once it exists
+            files[doc_page] = registry.render_model_doc(names, pretty_name=spec.model.name, year=year, added=added)
+            roles[doc_page] = Role.ONCE
+        for e in registry.registration_edits(out_dir, names, pretty_name=spec.model.name, year=year, added=added):
+            if e.path != doc_page:
+                edits.append(FileOp(e.path, e.text, None if e.new_file else e.base))
+                roles[e.path] = Role.REGISTRATION
+    return Output(files, edits, roles, year, added)
+
+
+def make_lock(spec: Spec, target: Target, output: Output, overrides: dict[str, str]) -> Lock:
+    shas = {path: sha256(text) for path, text in output.files.items()}
+    shas.update({op.path: sha256(op.text or "") for op in output.edits})
+    return Lock(
+        scaffold_version=__version__,
+        target=target.kind,
+        model_type=spec.model.model_type,
+        year=output.year,
+        added=output.added,
+        overrides=overrides,
+        spec=spec.model_dump(mode="json"),
+        files={path: LockedFile(role=output.roles[path], sha256=shas[path]) for path in sorted(shas)},
+    )
+
+
 def the_modular_path(files: dict[str, str]) -> str:
     return next(path for path in files if path.rsplit("/", 1)[-1].startswith("modular_"))
 
@@ -74,18 +143,17 @@ def generate(
     target: Target = PACKAGE,
 ) -> WriteReport:
     spec = apply_overrides(load_spec(spec_path), kwargs_mode)
+    check_target(spec, spec_path, out_dir, target)
+    if not dry_run:
+        recover_stale_staging(out_dir)  # before the lock is read: a killed run may have half-written it
+    year, added = pinned_dates(out_dir, spec.model.model_type)
+    rendered = render_spec(spec, target, year=year)
     if target.in_tree:
-        from scaffold.intree import registry  # libcst: only in-tree runs pay for it
+        from scaffold.intree import registry
 
-        if not spec.is_vlm:
-            raise UsageError(f"{spec_path}: --transformers needs a model spec (vision, projector, text, processor)")
-        registry.check_tree(out_dir)
-    files = render_spec(spec, target)
-    ops = [FileOp(path, text) for path, text in files.items()]
-    if target.in_tree:
         names = Names.from_parts(spec.model.name, spec.model.model_type)
-        modular = the_modular_path(files)
-        rerun = (out_dir / modular).is_file() and read_existing_text(out_dir / modular) == files[modular]
+        modular = the_modular_path(rendered)
+        rerun = (out_dir / modular).is_file() and read_existing_text(out_dir / modular) == rendered[modular]
         if not rerun and not force:  # a re-run of the same spec is a no-op; anything else must be a new model
             problems = registry.existing_names(out_dir, names)
             if problems:
@@ -94,6 +162,29 @@ def generate(
                     "model.name / model.model_type, or --force to overwrite scaffold's own earlier output):\n"
                     + "\n".join(problems)
                 )
-        edits = registry.registration_edits(out_dir, names, pretty_name=spec.model.name, year=copyright_year())
-        ops += [FileOp(e.path, e.text, None if e.new_file else e.base) for e in edits]
+    output = render_output(spec, out_dir, target, year=year, added=added, rendered=rendered)
+    ops = [FileOp(path, text) for path, text in output.files.items()] + output.edits
+    # The lock and the merge base that `scaffold update` starts from, in the same transaction.
+    lock = make_lock(spec, target, output, {"kwargs_mode": kwargs_mode} if kwargs_mode else {})
+    base = {path: text for path, text in output.files.items()}
+    ops += state_ops(out_dir, lock, base, tree=target.in_tree)
     return write_files(out_dir, ops, force=force, dry_run=dry_run)
+
+
+def pinned_dates(out_dir: Path, model_type: str) -> tuple[int, datetime.date | None]:
+    """The year and doc-page date of an earlier run's lock, so re-running another year changes nothing; else now."""
+    try:
+        lock, _ = read_lock(out_dir, model_type)
+    except LockError:
+        return copyright_year(), None
+    return lock.year, lock.added
+
+
+def check_target(spec: Spec, spec_path: Path | str, out_dir: Path, target: Target) -> None:
+    """Refuse a target the spec cannot go to: in-tree needs a model spec and a transformers tree."""
+    if target.in_tree:
+        from scaffold.intree import registry  # libcst: only in-tree runs pay for it
+
+        if not spec.is_vlm:
+            raise UsageError(f"{spec_path}: --transformers needs a model spec (vision, projector, text, processor)")
+        registry.check_tree(out_dir)

@@ -318,7 +318,9 @@ def copyright_year() -> int:
     return datetime.date.today().year
 
 
-def modular_context(spec: Spec, names: Names, target: Target, ip_ctx: dict, vlm: dict | None) -> dict[str, Any]:
+def modular_context(
+    spec: Spec, names: Names, target: Target, ip_ctx: dict, vlm: dict | None, year: int
+) -> dict[str, Any]:
     exported = [names.config_class] if vlm else []
     exported += [names.image_processor, names.image_processor_pil]
     if ip_ctx["has_kwargs_class"] and not target.in_tree:
@@ -344,15 +346,16 @@ def modular_context(spec: Spec, names: Names, target: Target, ip_ctx: dict, vlm:
         "image_utils_all": sorted(image_utils, key=_isort_key),
         "vlm": vlm is not None,
         "target": target.kind,
-        "year": copyright_year(),
+        "year": year,
         "copyright_holder": COPYRIGHT_HOLDER,
         "checkpoint": f"your-org/{names.model_type}",
         "exported": exported,
     }
 
 
-def plan(spec: Spec, target: Target = PACKAGE) -> Plan:
-    """Every file `new-vlm` writes for this spec, in a stable order."""
+def plan(spec: Spec, target: Target = PACKAGE, *, year: int | None = None) -> Plan:
+    """Every file `new-vlm` writes for this spec, in a stable order; `year` (default: `copyright_year()`) goes into
+    the license headers."""
 
     names = Names.from_parts(spec.model.name, spec.model.model_type)
     ip_ctx = image_processor_context(spec, names)
@@ -379,7 +382,7 @@ def plan(spec: Spec, target: Target = PACKAGE) -> Plan:
         "image_processing_pil": f"{src}/{names.image_processing_pil_module}.py",
     }
     modular = ModularPlan(
-        context=modular_context(spec, names, target, ip_ctx, vlm),
+        context=modular_context(spec, names, target, ip_ctx, vlm, copyright_year() if year is None else year),
         modular_path=f"{src}/{names.modular_module}.py" if target.in_tree else None,
         derived_paths=derived if vlm else {k: v for k, v in derived.items() if k.startswith("image_processing")},
         split=split,

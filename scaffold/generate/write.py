@@ -39,8 +39,10 @@ class Status(enum.Enum):
     UNCHANGED = "unchanged"
     UPDATED = "updated"  # differed, overwritten with --force
     EDITED = "edited"  # an in-place edit applied to a file that still equals the text the edit was computed from
+    REMOVED = "removed"  # a deletion applied to a file that still equals the text it was planned against
     WOULD_CREATE = "would create"
     WOULD_CHANGE = "would change"
+    WOULD_REMOVE = "would remove"
     CONFLICT = "conflict"  # differs (or changed since an edit was computed), and neither --force nor --dry-run
 
 
@@ -51,7 +53,7 @@ class WriteError(ScaffoldError):
 @dataclass(frozen=True)
 class FileOp:
     path: str  # relative to out_dir, POSIX separators
-    text: str  # the new content
+    text: str | None  # the new content; None deletes the file
     base: str | None = None  # set for an in-place edit of an existing file: the content the edit was computed from
 
 
@@ -86,7 +88,7 @@ def read_existing_text(path: Path) -> str:
         raise WriteError(f"{path}: byte {exc.start} is not valid UTF-8; scaffold only edits UTF-8 files") from None
 
 
-def _unified_diff(old: str, new: str, path: str) -> str:
+def unified_diff(old: str, new: str, path: str) -> str:
     lines = difflib.unified_diff(
         old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{path}", f"b/{path}"
     )
@@ -146,9 +148,10 @@ def write_files(
     """Write `files` (FileOps, or relative path -> text) under `out_dir`, all or nothing.
 
     Statuses: `created`, `unchanged`, `updated` (differed, --force), `edited` (an op with `base` whose file still
-    equals `base`), `conflict` (differs without --force, or an edit whose file changed since it was read),
-    `would create` / `would change` (--dry-run, or when conflicts stop the run). With any conflict, or on
-    --dry-run, nothing is written. Unusable targets raise `WriteError` before anything is written.
+    equals `base`), `removed` (an op with text None), `conflict` (differs without --force, or an edit or removal
+    whose file changed since it was read), `would create` / `would change` / `would remove` (--dry-run, or when
+    conflicts stop the run). With any conflict, or on --dry-run, nothing is written. Unusable targets raise
+    `WriteError` before anything is written.
     """
     ops = _ops(files)
     if not dry_run:
@@ -166,12 +169,17 @@ def write_files(
         except WriteError as exc:
             unreadable.append(str(exc))
             continue
-        if old == op.text:
+        if old == op.text or (old is None and op.text is None):
             results.append(FileResult(op.path, Status.UNCHANGED, ""))
             continue
-        diff = _unified_diff(old or "", op.text, op.path)
+        diff = unified_diff(old or "", op.text or "", op.path)
         stale_edit = op.base is not None and old != op.base
-        if dry_run:
+        if op.text is None:
+            if dry_run:
+                status = Status.WOULD_REMOVE
+            else:
+                status = Status.CONFLICT if stale_edit and not force else Status.REMOVED
+        elif dry_run:
             status = Status.WOULD_CREATE if old is None else Status.WOULD_CHANGE
         elif old is None and op.base is None:
             status = Status.CREATED
@@ -182,23 +190,27 @@ def write_files(
         else:
             status = Status.CONFLICT
         results.append(FileResult(op.path, status, diff))
-        if status in (Status.CREATED, Status.UPDATED, Status.EDITED):
+        if status in _WRITES:
             to_write.append((op, old))
     if unreadable:
         raise WriteError("\n".join(unreadable))
     report = WriteReport(results)
     if report.has_conflicts:
         # Nothing is written: what would have been written is reported as `would create` / `would change`.
-        report.results = [
-            FileResult(r.path, Status.WOULD_CREATE if r.status is Status.CREATED else Status.WOULD_CHANGE, r.diff)
-            if r.status in (Status.CREATED, Status.UPDATED, Status.EDITED)
-            else r
-            for r in report.results
-        ]
+        report.results = [FileResult(r.path, _WOULD.get(r.status, r.status), r.diff) for r in report.results]
     if dry_run or report.has_conflicts or not to_write:
         return report
     _commit(out_dir, to_write)
     return report
+
+
+_WOULD = {
+    Status.CREATED: Status.WOULD_CREATE,
+    Status.UPDATED: Status.WOULD_CHANGE,
+    Status.EDITED: Status.WOULD_CHANGE,
+    Status.REMOVED: Status.WOULD_REMOVE,
+}
+_WRITES = frozenset(_WOULD)
 
 
 class _Staging:
@@ -223,7 +235,10 @@ def _commit(out_dir: Path, to_write: list[tuple[FileOp, str | None]]) -> None:
     staging = _Staging(out_dir)
     journal = {
         "dirs": created_dirs,
-        "files": [{"path": op.path, "created": old is None, "sha256": _sha(op.text)} for op, old in to_write],
+        "files": [
+            {"path": op.path, "created": old is None, "removed": op.text is None, "sha256": _sha(op.text or "")}
+            for op, old in to_write
+        ],
     }
     moved: list[int] = []
     try:
@@ -237,8 +252,11 @@ def _commit(out_dir: Path, to_write: list[tuple[FileOp, str | None]]) -> None:
         os.replace(staging.dir / f"{_JOURNAL}.tmp", staging.dir / _JOURNAL)  # from here on, a crash is undone
         for i, (op, _) in enumerate(to_write):
             target = out_dir / op.path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staging.dir / _NEW / op.path, target)  # atomic per file on the same filesystem
+            if op.text is None:
+                target.unlink()  # its old text is staged: a roll-back restores it
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staging.dir / _NEW / op.path, target)  # atomic per file on the same filesystem
             moved.append(i)
     except BaseException as exc:
         try:
@@ -255,6 +273,17 @@ def _commit(out_dir: Path, to_write: list[tuple[FileOp, str | None]]) -> None:
         where = exc.filename or out_dir
         raise WriteError(f"{where}: cannot write: {exc.strerror or exc}; nothing was changed in {out_dir}") from None
     staging.close()
+    _remove_emptied_dirs(out_dir, [op.path for op, _ in to_write if op.text is None])
+
+
+def _remove_emptied_dirs(out_dir: Path, removed: list[str]) -> None:
+    """Remove the directories that removing these files left empty (never out_dir itself)."""
+    for rel in removed:
+        for parent in PurePosixPath(rel).parents[:-1]:
+            try:
+                (out_dir / parent).rmdir()
+            except OSError:
+                break  # not empty: neither is any directory above it
 
 
 def _remove_dirs(out_dir: Path, created: list[str]) -> None:
@@ -274,15 +303,21 @@ def _roll_back(out_dir: Path, staging: Path, journal: dict, only: list[int] | No
     for i in reversed(list(indices)):
         entry = entries[i]
         target = out_dir / entry["path"]
+        removed = entry.get("removed", False)
         if only is None:
-            try:
-                if _sha(target.read_bytes().decode("utf-8")) != entry["sha256"]:
-                    continue  # never moved, or changed since: not ours to undo
-            except (OSError, UnicodeDecodeError):
-                continue
+            if removed:
+                if target.exists() or target.is_symlink():
+                    continue  # never removed, or made again since: not ours to undo
+            else:
+                try:
+                    if _sha(target.read_bytes().decode("utf-8")) != entry["sha256"]:
+                        continue  # never moved, or changed since: not ours to undo
+                except (OSError, UnicodeDecodeError):
+                    continue
         if entry["created"]:
             target.unlink(missing_ok=True)
         else:
+            target.parent.mkdir(parents=True, exist_ok=True)  # a removal may have taken its directory with it
             os.replace(staging / _OLD / entry["path"], target)
 
 

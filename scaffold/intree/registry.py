@@ -184,6 +184,14 @@ def _line_of(text: str, offset: int) -> int:
 # all edits
 
 
+def has_docs(root: Path) -> bool:
+    return (Path(root) / DOCS_DIR).is_dir()
+
+
+def model_doc_path(names: Names) -> str:
+    return f"{DOCS_DIR}/model_doc/{names.model_type}.md"
+
+
 def registration_edits(
     root: Path, names: Names, *, pretty_name: str, year: int, added: date | None = None
 ) -> list[Edit]:
@@ -207,9 +215,9 @@ def registration_edits(
     propose(AUTO_MAPPINGS, lambda base: add_mapping_entries(base, auto_mapping_entries(names), path=AUTO_MAPPINGS))
     propose(MODELING_AUTO, lambda base: add_mapping_entries(base, modeling_auto_entries(names), path=MODELING_AUTO))
     propose(MODELS_INIT, lambda base: add_model_import(base, names.package, path=MODELS_INIT))
-    if (root / DOCS_DIR).is_dir():
+    if has_docs(root):
         page = render_model_doc(names, pretty_name=pretty_name, year=year, added=added or date.today())
-        propose(f"{DOCS_DIR}/model_doc/{names.model_type}.md", lambda base: page)
+        propose(model_doc_path(names), lambda base: page)
         propose(
             TOCTREE,
             lambda base: add_toctree_entry(
