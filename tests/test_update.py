@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from helpers import ROOT
+from test_intree import sdist, tree_copy  # noqa: F401 - the sdist fixture: transformers 5.23, once per run
 
 from scaffold.cli import main
 from scaffold.generate import render
@@ -323,3 +324,36 @@ def test_an_update_killed_midway_loses_nothing(out, tmp_path):
     config = (out / CONFIG).read_text()
     assert "# My note." in config and '"num_hidden_layers": 3,\n    "num_attention_heads": 2,' in config
     assert json.loads((out / LOCK).read_text())["spec"]["vision"]["num_hidden_layers"] == 3
+
+
+def test_in_tree_update_keeps_a_modular_edit_and_reapplies_the_registrations(sdist, tmp_path):  # noqa: F811
+    tree = tree_copy(sdist, tmp_path / "transformers")
+    code, output = cli("new-vlm", str(EXAMPLE), "--transformers", str(tree))
+    assert code == 0, output
+    assert (tree / ".scaffold" / ".gitignore").read_text().endswith("\n*\n")  # never committed by accident
+    lock = json.loads((tree / LOCK).read_text())
+    src = f"src/transformers/models/{M}"
+    roles = {path: entry["role"] for path, entry in lock["files"].items()}
+    assert roles[f"{src}/modular_{M}.py"] == "generated" and roles[f"{src}/configuration_{M}.py"] == "derived"
+    assert roles["src/transformers/models/auto/auto_mappings.py"] == "registration"
+    assert not (tree / ".scaffold" / M / "base" / "src/transformers/models/auto/auto_mappings.py").exists()
+
+    modular = tree / src / f"modular_{M}.py"
+    edit(modular, "class LlavaClipLlamaModel(", "# my hand edit\nclass LlavaClipLlamaModel(")
+    auto = tree / "src/transformers/models/auto/auto_mappings.py"
+    registered = f'        ("{M}", "LlavaClipLlamaConfig"),\n'
+    edit(auto, registered, "")  # lost in a rebase, say
+    code, output = cli("update", str(spec_variant(tmp_path, "deeper.yaml", DEEPER)), "--transformers", str(tree))
+    assert code == 0, output
+    found = outcomes(output.replace(str(tree), "/out"))
+    assert found[f"{src}/modular_{M}.py"] == "merged" and found[f"{src}/configuration_{M}.py"] == "updated"
+    assert found["src/transformers/models/auto/auto_mappings.py"] == "registered"
+    assert "# my hand edit" in modular.read_text() and '"num_hidden_layers": 3,' in modular.read_text()
+    assert registered in auto.read_text()
+    assert "modular_model_converter.py --files" in output  # what to run next: the converter
+    # a second update re-applies nothing and changes nothing
+    before = snapshot(tree / "src/transformers/models")
+    code, output = cli("update", str(tmp_path / "deeper.yaml"), "--transformers", str(tree))
+    assert code == 0, output
+    assert "registered" not in outcomes(output.replace(str(tree), "/out")).values()
+    assert snapshot(tree / "src/transformers/models") == before

@@ -199,3 +199,72 @@ def test_paths_must_stay_inside_the_output_directory(out):
     for bad in ["../x.py", "/etc/x.py", "pkg/../../x.py", ""]:
         with pytest.raises(WriteError):
             write_files(out, {bad: "x"}, force=True, dry_run=False)
+
+
+def test_removals_apply_when_unchanged_conflict_when_changed_and_take_emptied_dirs(out):
+    (out / "pkg" / "old" / "deep").mkdir(parents=True)
+    (out / "pkg" / "old" / "deep" / "x.py").write_text("x\n")
+    (out / "pkg" / "old" / "keep.txt").write_text("k\n")
+    ops = [FileOp("pkg/old/deep/x.py", None, base="x\n"), FileOp("pkg/gone.py", None)]
+    dry = write_files(out, ops, force=False, dry_run=True)
+    assert [r.status for r in dry.results] == [Status.WOULD_REMOVE, Status.UNCHANGED]
+    assert (out / "pkg" / "old" / "deep" / "x.py").exists()
+    report = write_files(out, ops, force=False, dry_run=False)
+    assert [r.status for r in report.results] == [Status.REMOVED, Status.UNCHANGED]
+    assert not (out / "pkg" / "old" / "deep").exists() and (out / "pkg" / "old" / "keep.txt").exists()
+
+    before = snapshot(out)
+    stale = write_files(out, [FileOp("pkg/a.py", None, base="what it was\n")], force=False, dry_run=False)
+    assert [r.status for r in stale.results] == [Status.CONFLICT]
+    assert snapshot(out) == before
+
+
+def test_a_removal_is_restored_when_a_later_move_fails(out, monkeypatch):
+    (out / "pkg" / "old").mkdir()
+    (out / "pkg" / "old" / "x.py").write_text("x\n")
+    before = snapshot(out)
+
+    def failing_replace(src, dst):
+        raise OSError(28, "No space left on device", str(dst))
+
+    ops = [FileOp("pkg/old/x.py", None, base="x\n"), FileOp("pkg/b.py", "b\n")]
+    real_replace = os.replace
+    monkeypatch.setattr(
+        write_module.os,
+        "replace",
+        lambda src, dst: failing_replace(src, dst) if str(dst).endswith("b.py") else real_replace(src, dst),
+    )
+    with pytest.raises(WriteError, match="nothing was changed"):
+        write_files(out, ops, force=False, dry_run=False)
+    assert snapshot(out) == before
+
+
+KILLED_REMOVAL = textwrap.dedent(
+    """
+    import os, signal, sys
+    from pathlib import Path
+    from scaffold.generate import write
+
+    real_replace = os.replace
+
+    def replace_then_die(src, dst):
+        if "journal" not in str(dst):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real_replace(src, dst)
+
+    write.os.replace = replace_then_die
+    ops = [write.FileOp("pkg/old/x.py", None, base="x\\n"), write.FileOp("pkg/b.py", "b\\n")]
+    write.write_files(Path(sys.argv[1]), ops, force=False, dry_run=False)
+    """
+)
+
+
+def test_a_killed_run_that_had_removed_a_file_is_undone_by_the_next_run(out):
+    (out / "pkg" / "old").mkdir()
+    (out / "pkg" / "old" / "x.py").write_text("x\n")
+    before = snapshot(out)
+    proc = subprocess.run([sys.executable, "-c", KILLED_REMOVAL, str(out)], capture_output=True)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
+    assert not (out / "pkg" / "old" / "x.py").exists(), "the killed run should have removed the file"
+    assert recover_stale_staging(out)
+    assert snapshot(out) == before
