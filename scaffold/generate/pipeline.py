@@ -73,6 +73,7 @@ class Output:
 
     files: dict[str, str]  # path -> rendered text (generated, derived and once files)
     edits: list[FileOp]  # in-tree registration edits, each against the text it was computed from
+    registered: dict[str, str]  # in-tree: each registration file's text once edited (for the lock's sha256)
     roles: dict[str, Role]  # every path of `files` and `edits`
     year: int
     added: datetime.date
@@ -94,6 +95,7 @@ def render_output(
     files = dict(rendered) if rendered is not None else render_spec(spec, target, year=year)
     roles = file_roles(spec, target, files)
     edits: list[FileOp] = []
+    registered: dict[str, str] = {}
     if target.in_tree:
         from scaffold.intree import registry  # libcst: only in-tree runs pay for it
 
@@ -105,13 +107,16 @@ def render_output(
         for e in registry.registration_edits(out_dir, names, pretty_name=spec.model.name, year=year, added=added):
             if e.path != doc_page:
                 edits.append(FileOp(e.path, e.text, None if e.new_file else e.base))
-                roles[e.path] = Role.REGISTRATION
-    return Output(files, edits, roles, year, added)
+        edited = {op.path: op.text or "" for op in edits}
+        for path in registry.registration_paths(out_dir):
+            registered[path] = edited[path] if path in edited else read_existing_text(out_dir / path)
+            roles[path] = Role.REGISTRATION
+    return Output(files, edits, registered, roles, year, added)
 
 
 def make_lock(spec: Spec, target: Target, output: Output, overrides: dict[str, str]) -> Lock:
     shas = {path: sha256(text) for path, text in output.files.items()}
-    shas.update({op.path: sha256(op.text or "") for op in output.edits})
+    shas.update({path: sha256(text) for path, text in output.registered.items()})
     return Lock(
         scaffold_version=__version__,
         target=target.kind,

@@ -40,6 +40,7 @@ from scaffold.generate.plan import Target
 from scaffold.generate.write import (
     STAGING_PREFIX,
     FileOp,
+    Status,
     WriteReport,
     read_existing_text,
     recover_stale_staging,
@@ -169,7 +170,7 @@ def update(
     if not dry_run:
         report.written = write_files(out_dir, ops, force=False, dry_run=False)
         if report.written.has_conflicts:  # a file changed while we merged: nothing was written
-            changed = [r.path for r in report.written.results if r.status.value == "conflict"]
+            changed = [r.path for r in report.written.results if r.status is Status.CONFLICT]
             raise ConflictError(f"files changed during the update, nothing was written; run it again: {changed}")
     return report
 
@@ -178,7 +179,7 @@ def _merge_one(
     path: str, role: Role, base: str | None, current: str | None, new: str | None, old_roles: dict[str, Role]
 ) -> tuple[Outcome, str | None]:
     """What one file becomes, and why."""
-    if role is Role.ONCE and path in old_roles:
+    if role is Role.ONCE and (path in old_roles or current is not None):  # the contributor's file now
         return Outcome.UNCHANGED if current is not None else Outcome.STAYS_DELETED, current
     if new is None:  # scaffold no longer renders it
         if current is None:

@@ -192,6 +192,11 @@ def model_doc_path(names: Names) -> str:
     return f"{DOCS_DIR}/model_doc/{names.model_type}.md"
 
 
+def registration_paths(root: Path) -> list[str]:
+    """The shared files registration_edits edits in this tree."""
+    return [AUTO_MAPPINGS, MODELING_AUTO, MODELS_INIT] + ([TOCTREE] if has_docs(root) else [])
+
+
 def registration_edits(
     root: Path, names: Names, *, pretty_name: str, year: int, added: date | None = None
 ) -> list[Edit]:

@@ -49,7 +49,7 @@ def test_new_vlm_conflict_is_a_conflict_error(tmp_path):
     example = Path(__file__).resolve().parents[2] / "examples" / "siglip_like.yaml"
     runner = CliRunner()
     assert runner.invoke(main, ["new-vlm", str(example), "-o", str(tmp_path)]).exit_code == 0
-    [pil] = tmp_path.rglob("image_processing_pil_*.py")
+    [pil] = [p for p in tmp_path.rglob("image_processing_pil_*.py") if ".scaffold" not in p.parts]
     pil.write_text(pil.read_text() + "# edited\n")
     r = runner.invoke(main, ["new-vlm", str(example), "-o", str(tmp_path)])
     assert r.exit_code == 1 and "nothing was written" in r.stderr and "conflict" in r.stdout
