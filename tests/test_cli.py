@@ -6,7 +6,7 @@ from pathlib import Path
 
 from helpers import ROOT, run_cli
 
-from scaffold.generate.literals import PyExpr, py_literal
+from scaffold.codegen.literals import PyExpr, py_literal
 from scaffold.generate.write import Status, write_files
 
 EXAMPLE = ROOT / "examples" / "clip_like.yaml"

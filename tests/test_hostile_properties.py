@@ -28,8 +28,8 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 from transformers_lint import lint_problems
 
+from scaffold.codegen.format import format_python
 from scaffold.errors import SpecError
-from scaffold.generate.format import format_python
 from scaffold.generate.pipeline import render_spec
 from scaffold.spec import load_spec
 
