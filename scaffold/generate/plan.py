@@ -21,7 +21,7 @@ class PlannedFile:
     path: str  # relative to the output directory, POSIX separators
     template: str
     context: dict[str, Any]
-    formatted: bool = True  # run black on it (Python files)
+    formatted: bool = True  # Python files: `ruff check --fix` then `ruff format` (scaffold.codegen.format)
 
 
 def _isort_key(name: str) -> tuple[int, str]:

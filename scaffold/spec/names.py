@@ -12,7 +12,7 @@ BYTECODE_SUFFIX_ROOM = 40
 
 # CamelCase names the generated modules import or define themselves (besides the spec's own classes). A class
 # derived from `model.name` must not be one of them: it would shadow the import or redefine the class.
-# tests/test_hostile_names.py derives this set from rendered examples, so it cannot drift from the templates.
+# tests/test_hostile_inputs.py derives this set from rendered examples, so it cannot drift from the templates.
 GENERATED_CODE_NAMES = frozenset({
     "AddedToken", "AutoConfig", "ChannelDimension", "SizeDict", "BaseModelOutputWithPast", "BaseModelOutputWithPooling", "Cache", "GenerationMixin",
     "ModelOutput", "PreTrainedModel", "TransformersKwargs", "AutoImageProcessor", "AutoModel", "AutoModelForImageTextToText", "AutoProcessor",
@@ -28,11 +28,11 @@ GENERATED_CODE_NAMES = frozenset({
 })  # fmt: skip
 
 # Top-level modules the package name must not shadow (besides the standard library): what the generated code and
-# scaffold import, and transformers' own top-level modules. Guarded by tests/test_hostile_names.py.
+# scaffold import, and transformers' own top-level modules. Guarded by tests/test_hostile_inputs.py.
 DEPENDENCY_MODULES = frozenset({
-    "PIL", "accelerate", "black", "click", "filelock", "huggingface_hub", "jinja2", "libcst", "numpy", "packaging",
-    "pydantic", "pydantic_core", "pytest", "regex", "requests", "ruamel", "safetensors", "scaffold", "tokenizers",
-    "torch", "torchvision", "tqdm", "transformers", "vllm", "yaml",
+    "PIL", "accelerate", "click", "filelock", "huggingface_hub", "jinja2", "libcst", "numpy", "packaging",
+    "pydantic", "pydantic_core", "pytest", "regex", "requests", "ruamel", "ruff", "safetensors", "scaffold",
+    "tokenizers", "torch", "torchvision", "tqdm", "transformers", "vllm", "yaml",
 })  # fmt: skip
 TRANSFORMERS_MODULES = frozenset({
     "activations", "audio_utils", "backbone_utils", "cache_utils", "cli", "configuration_utils",
