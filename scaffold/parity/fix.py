@@ -510,9 +510,7 @@ def write_edits(result: FixResult) -> None:
     conflicts = [str(root / r.path) for r in report.results if r.status is Status.CONFLICT]
     if conflicts:
         raise ConflictError(
-            "\n".join(
-                f"{path}: changed while --fix was reading it; nothing was fixed, run again" for path in conflicts
-            )
+            "\n".join(f"{path}: changed after --fix read it; nothing was fixed, run it again" for path in conflicts)
         )
     edited = {r.path for r in report.results if r.status is Status.EDITED}
     result.changed.extend(path for (path, _, _), op in zip(result.edits, ops, strict=True) if op.path in edited)

@@ -80,7 +80,7 @@ def test_a_file_changed_after_it_was_read_is_a_conflict(tmp_path, monkeypatch):
         return real_write_files(*args, **kwargs)
 
     monkeypatch.setattr(fix_module, "write_files", write_files)
-    with pytest.raises(ConflictError, match="image_processing_pil_toy.py: changed while --fix was reading it"):
+    with pytest.raises(ConflictError, match="image_processing_pil_toy.py: changed after --fix read it"):
         fix_paths([str(tmp_path)], use_cache=False)
     assert pils[0].read_text() == BROKEN  # not fixed either: all or nothing
     assert pils[1].read_text() == edited_meanwhile
