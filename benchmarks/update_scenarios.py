@@ -20,7 +20,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from scaffold.cli import main
-from scaffold.generate import render
+from scaffold.codegen import render
 
 ROOT = Path(__file__).resolve().parents[1]
 M = "llava_clip_llama"

@@ -21,5 +21,5 @@ rm -rf "$dir"
 "$dir/bin/pip" uninstall "${pip_opts[@]}" -y torchvision torchaudio torchcodec
 # scaffold itself (for rendering) and what the generated tests need besides vLLM's own dependencies.
 "$dir/bin/pip" install "${pip_opts[@]}" --no-deps "$root"
-"$dir/bin/pip" install "${pip_opts[@]}" black click jinja2 libcst pydantic ruamel.yaml pytest
+"$dir/bin/pip" install "${pip_opts[@]}" click jinja2 libcst pydantic ruamel.yaml "ruff>=0.14.10" pytest
 "$dir/bin/python" -c "import vllm, torch, transformers; print('vllm', vllm.__version__, 'torch', torch.__version__, 'transformers', transformers.__version__)"

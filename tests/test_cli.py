@@ -6,7 +6,7 @@ from pathlib import Path
 
 from helpers import ROOT, run_cli
 
-from scaffold.generate.literals import PyExpr, py_literal
+from scaffold.codegen.literals import PyExpr, py_literal
 from scaffold.generate.write import Status, write_files
 
 EXAMPLE = ROOT / "examples" / "clip_like.yaml"
@@ -91,3 +91,24 @@ def test_py_literal_renders_only_literals():
         except (TypeError, ValueError):
             continue
         raise AssertionError(f"{bad!r} was rendered")
+
+
+def test_symlink_loop_at_the_package_is_a_clear_error(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    package = out / "clip_like_vlm"
+    package.symlink_to(package)  # points at itself
+    result = run_cli("new-vlm", str(EXAMPLE), "-o", str(out))
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"{package} is a symlink loop; refusing to write through it" in result.stderr
+    assert result.stderr.count("symlink loop") == 1  # once, not once per generated file
+    assert [p.name for p in out.iterdir()] == ["clip_like_vlm"]
+
+
+def test_output_directory_that_is_a_symlink_loop_is_a_clear_error(tmp_path):
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    result = run_cli("new-vlm", str(EXAMPLE), "-o", str(tmp_path / "a"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"{tmp_path / 'a'} is a symlink loop" in result.stderr

@@ -3,7 +3,7 @@
 For every input, `load_spec` + `render_spec` must end in exactly one of two ways:
 - a `SpecError` whose every problem has line:col, one line of text, and a dotted key (document-level problems,
   such as a file that is not a YAML mapping or a bad byte before the first key, have no key to name);
-- files that parse, are unchanged by black, are clean under transformers' ruff settings, and hold exactly the
+- files that parse, are unchanged by ruff format, are clean under transformers' ruff settings, and hold exactly the
   statements a render of the same spec with harmless strings holds (no spec string became code).
 Anything else (another exception, a hang) fails the test.
 
@@ -28,8 +28,8 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 from transformers_lint import lint_problems
 
+from scaffold.codegen.format import format_python
 from scaffold.errors import SpecError
-from scaffold.generate.format import format_python
 from scaffold.generate.pipeline import render_spec
 from scaffold.spec import load_spec
 

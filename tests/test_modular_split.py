@@ -6,8 +6,15 @@ from __future__ import annotations
 
 import ast
 import textwrap
+from pathlib import Path
+
+import pytest
 
 from scaffold.generate.modular import SplitOptions, absolute_imports, file_of_class, split_modular
+from scaffold.generate.pipeline import render_spec
+from scaffold.spec import Names, load_spec
+
+EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "examples"
 
 MODULAR = textwrap.dedent(
     """\
@@ -150,3 +157,47 @@ def test_a_helper_used_in_two_files_is_copied_into_each_as_the_converter_does():
     assert top_level(files["processing"]) == ["PATTERN", "depth", "TinyProcessor", "__all__"]
     assert top_level(files["modeling"]) == ["PATTERN", "depth", "TinyModel", "__all__"]
     assert "import depth" not in files["modeling"] and "import re" in files["processing"]
+
+
+def test_file_of_class_strips_the_model_prefix_only_at_the_start():
+    # Model names that are also class-name suffixes (or part of them): only the leading prefix is the model's.
+    assert file_of_class("PilImageProcessorPil", "Pil") == "image_processing_pil"
+    assert file_of_class("PilImageProcessor", "Pil") == "image_processing"
+    assert file_of_class("ImageImageProcessor", "Image") == "image_processing"
+    assert file_of_class("ImageProcessor", "Image") == "processing"
+    assert file_of_class("ConfigConfig", "Config") == "configuration"
+    assert file_of_class("ProcessorImageProcessor", "Processor") == "image_processing"
+    assert file_of_class("ProcessorImageProcessorKwargs", "Processor") == "image_processing"
+    assert file_of_class("ProcessorProcessor", "Processor") == "processing"
+    assert file_of_class("ConfigModel", "Config") == "modeling"
+
+
+@pytest.mark.parametrize("name", ["Pil", "Image", "Config", "Processor"])
+def test_a_model_named_like_a_suffix_splits_into_the_right_files(tmp_path, name):
+    source = (EXAMPLES_DIR / "llava_clip_llama.yaml").read_text()
+    spec_path = tmp_path / "spec.yaml"
+    spec_path.write_text(
+        source.replace("name: LlavaClipLlama", f"name: {name}").replace(
+            "model_type: llava_clip_llama", "model_type: odd_vlm"
+        )
+    )
+    names = Names.from_parts(name, "odd_vlm")
+    files = render_spec(load_spec(spec_path))
+    expected = {
+        names.config_class: names.configuration_module,
+        names.image_processor: names.image_processing_module,
+        names.kwargs_class: names.image_processing_module,
+        names.image_processor_pil: names.image_processing_pil_module,
+        names.processor_class: names.processing_module,
+        names.projector_class: names.modeling_module,
+        names.pretrained_model_class: names.modeling_module,
+        names.model_class: names.modeling_module,
+        names.for_conditional_generation_class: names.modeling_module,
+    }
+    defined_in: dict[str, list[str]] = {}
+    for path, text in files.items():
+        if path.endswith(".py") and "/tests/" not in path:
+            for node in ast.parse(text).body:
+                if isinstance(node, ast.ClassDef):
+                    defined_in.setdefault(node.name, []).append(path.rsplit("/", 1)[-1].removesuffix(".py"))
+    assert {cls: defined_in.get(cls) for cls in expected} == {cls: [module] for cls, module in expected.items()}

@@ -17,7 +17,7 @@ def test_every_scaffold_package_is_listed():
 
 
 def test_installed_package_ships_the_templates():
-    from scaffold.generate.render import environment, templates_dir
+    from scaffold.codegen.render import environment, templates_dir
 
     shipped = {p.relative_to(templates_dir()).as_posix() for p in templates_dir().rglob("*.jinja")}
     assert shipped == {p.relative_to(ROOT / "templates").as_posix() for p in (ROOT / "templates").rglob("*.jinja")}

@@ -175,3 +175,31 @@ def test_readme_spec_reference_covers_the_schema():
         if not any(form in documented for form in forms):
             missing.append(key)
     assert not missing, f"README spec reference lacks: {missing}"
+
+
+def test_model_type_too_long_for_a_file_name_is_refused_with_its_position(write_spec, tmp_path):
+    long_type = "a" * 250  # image_processing_pil_<m>.py alone would be 274 bytes
+    spec = write_spec(VALID.replace("model_type: tiny_vlm", f"model_type: {long_type}"))
+    out = tmp_path / "out"
+    result = run_cli("new-vlm", str(spec), "-o", str(out))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"{spec}:1:24: model.model_type: is 250 characters long; at most 193 fit")
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+def test_longest_model_type_accepted_is_written(write_spec, tmp_path):
+    from scaffold.spec.names import BYTECODE_SUFFIX_ROOM, NAME_MAX, max_model_type_length
+
+    limit = max_model_type_length()
+    too_long = errors_of(write_spec, VALID.replace("model_type: tiny_vlm", f"model_type: {'b' * (limit + 1)}"))
+    assert len(too_long) == 1
+    assert too_long[0].startswith(f"spec.yaml:1:24: model.model_type: is {limit + 1} characters long; at most {limit}")
+    longest = "b" * limit
+    spec = write_spec(VALID.replace("model_type: tiny_vlm", f"model_type: {longest}"))
+    result = run_cli("new-vlm", str(spec), "-o", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    written = [p.name for p in (tmp_path / "out" / longest).rglob("*.py")]
+    assert f"test_image_processing_{longest}.py" in written
+    # every file name leaves room for its bytecode cache name (`.py` -> `.cpython-313-pytest-8.4.2.pyc`)
+    assert max(len(name.removesuffix(".py").encode()) for name in written) + BYTECODE_SUFFIX_ROOM <= NAME_MAX

@@ -17,7 +17,7 @@ from helpers import ROOT
 from test_intree import sdist, tree_copy  # noqa: F401 - the sdist fixture: transformers 5.23, once per run
 
 from scaffold.cli import main
-from scaffold.generate import render
+from scaffold.codegen import render
 from scaffold.generate.lock import lock_path
 
 EXAMPLE = ROOT / "examples" / "llava_clip_llama.yaml"

@@ -43,7 +43,8 @@ TREE_HEADER = """#                🚨🚨🚨🚨🚨🚨🚨🚨🚨🚨🚨�
 
 
 def file_of_class(class_name: str, prefix: str) -> str:
-    bare = class_name.replace(prefix, "")
+    # Only the leading prefix is the model's: with a model named `Pil`, `PilImageProcessorPil` keeps its `Pil` suffix.
+    bare = class_name.removeprefix(prefix)
     for suffix in sorted(FILE_OF_SUFFIX, key=len, reverse=True):
         if bare.endswith(suffix):
             return FILE_OF_SUFFIX[suffix]

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scaffold import __version__
+from scaffold.codegen.format import format_many
+from scaffold.codegen.render import render_template
 from scaffold.errors import UsageError
-from scaffold.generate.format import format_many
 from scaffold.generate.lock import Lock, LockedFile, LockError, Role, read_lock, sha256, state_ops
 from scaffold.generate.modular import absolute_imports, split_modular
 from scaffold.generate.plan import PACKAGE, Target, copyright_year, plan
-from scaffold.generate.render import render_template
 from scaffold.generate.write import FileOp, WriteReport, read_existing_text, recover_stale_staging, write_files
 from scaffold.spec.load import load_spec
 from scaffold.spec.model import Spec

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scaffold.generate.literals import PyExpr, py_literal
+from scaffold.codegen.literals import PyExpr, py_literal
 from scaffold.generate.modular import SplitOptions, tree_header
 from scaffold.spec.model import NAMED_MEANS, NAMED_STDS, Spec
 from scaffold.spec.names import Names
@@ -21,7 +21,7 @@ class PlannedFile:
     path: str  # relative to the output directory, POSIX separators
     template: str
     context: dict[str, Any]
-    formatted: bool = True  # run black on it (Python files)
+    formatted: bool = True  # Python files: `ruff check --fix` then `ruff format` (scaffold.codegen.format)
 
 
 def _isort_key(name: str) -> tuple[int, str]:

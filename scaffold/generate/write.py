@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import enum
+import errno
 import hashlib
 import json
 import os
@@ -112,14 +113,29 @@ def _ops(files: Iterable[FileOp] | Mapping[str, str]) -> list[FileOp]:
     return ops
 
 
+def _unresolvable(path: Path) -> str | None:
+    """Why `path` cannot be resolved (a symlink loop: RuntimeError before Python 3.13, OSError after), or None."""
+    try:
+        path.resolve()
+    except (RuntimeError, OSError) as exc:
+        if isinstance(exc, RuntimeError) or exc.errno == errno.ELOOP:
+            return f"{path} is a symlink loop; refusing to write through it"
+        return f"{path} cannot be resolved: {exc.strerror or exc}; refusing to write through it"
+    return None
+
+
 def _path_problem(out_dir: Path, rel: str) -> str | None:
     """Why `rel` cannot be written under `out_dir`: a parent that is a file, a symlink leaving out_dir, a dir."""
+    if problem := _unresolvable(out_dir):
+        return problem
     root = out_dir.resolve()
     current = out_dir
     for i, part in enumerate(PurePosixPath(rel).parts):
         current = current / part
         last = i == len(PurePosixPath(rel).parts) - 1
         if current.is_symlink():
+            if problem := _unresolvable(current):
+                return problem
             resolved = current.resolve()
             if resolved != root and root not in resolved.parents:
                 return f"{current} is a symlink to {resolved}, outside {out_dir}; refusing to write through it"
@@ -156,7 +172,7 @@ def write_files(
     ops = _ops(files)
     if not dry_run:
         recover_stale_staging(out_dir)
-    errors = [problem for op in ops if (problem := _path_problem(out_dir, op.path))]
+    errors = list(dict.fromkeys(problem for op in ops if (problem := _path_problem(out_dir, op.path))))
     if errors:
         raise WriteError("\n".join(errors))
     results: list[FileResult] = []

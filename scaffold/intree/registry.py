@@ -31,8 +31,8 @@ from pathlib import Path
 import libcst as cst
 from ruamel.yaml import YAML
 
+from scaffold.codegen.format import format_python
 from scaffold.errors import ConflictError, UsageError
-from scaffold.generate.format import format_python
 from scaffold.spec.names import Names
 
 AUTO_MAPPINGS = "src/transformers/models/auto/auto_mappings.py"
@@ -420,7 +420,7 @@ def _star_import(stmt: cst.BaseStatement) -> str | None:
 
 
 def render_model_doc(names: Names, *, pretty_name: str, year: int, added: date) -> str:
-    from scaffold.generate.render import render_template
+    from scaffold.codegen.render import render_template
 
     return render_template(
         "model_doc.md.jinja",

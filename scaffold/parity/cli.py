@@ -105,8 +105,8 @@ def _gen_tests(model_dir, output, values) -> None:
             custom_values[name] = json.loads(raw)
         except ValueError as exc:
             raise UsageError(f"--value {item!r}: {exc}") from None
-    generate(model_dir, output, custom_values)
-    click.echo(f"wrote {output}")
+    status = generate(model_dir, output, custom_values)
+    click.echo(f"{status} {output}")
 
 
 def main():  # standalone entry for tests/benchmarks: python -m scaffold.parity.cli ...

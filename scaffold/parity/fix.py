@@ -20,9 +20,12 @@ from __future__ import annotations
 import builtins
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import libcst as cst
 
+from scaffold.errors import ConflictError
+from scaffold.generate.write import FileOp, Status, write_files
 from scaffold.parity.cache import FactsLoader
 from scaffold.parity.compare import compare_kwargs, unpil_value
 from scaffold.parity.discover import Pair, discover
@@ -40,6 +43,8 @@ _EMPTY = cst.Module(body=[])
 class FixResult:
     changed: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what was not fixed, and why
+    # (path, text the edit was computed from, new text): written together by `write_edits`
+    edits: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 # -- names ----------------------------------------------------------------------------------------------------------
@@ -404,9 +409,7 @@ def fix_pair(pair: Pair, loader, resolver: Resolver, options: Options, flagged: 
         body[i] = stmt
     new_source = imports.apply(module.with_changes(body=body)).code
     if new_source != source:
-        with open(pf.path, "w", encoding="utf-8", newline="") as fh:
-            fh.write(new_source)
-        result.changed.append(pf.path)
+        result.edits.append((pf.path, source, new_source))
 
 
 def _plan_class(c: ClassPair, imports: _Imports, flagged, result, universe: frozenset[str]) -> _ClassPlan:
@@ -485,4 +488,29 @@ def fix_paths(
     result = FixResult()
     for pair in pairs:
         fix_pair(pair, loader, resolver, options, flagged, result)
+    write_edits(result)
     return result
+
+
+def write_edits(result: FixResult) -> None:
+    """Apply every planned edit as one transaction (scaffold.generate.write): all files change, or none does.
+
+    Each edit carries the text it was computed from, so a file changed since it was read is a conflict
+    (`ConflictError`, nothing written); a file that cannot be written is a `WriteError`, nothing written.
+    """
+    if not result.edits:
+        return
+    absolute = [os.path.abspath(path) for path, _, _ in result.edits]
+    root = Path(os.path.commonpath([os.path.dirname(path) for path in absolute]))
+    ops = [
+        FileOp(Path(path).relative_to(root).as_posix(), new, base=base)
+        for path, (_, base, new) in zip(absolute, result.edits, strict=True)
+    ]
+    report = write_files(root, ops, force=False, dry_run=False)
+    conflicts = [str(root / r.path) for r in report.results if r.status is Status.CONFLICT]
+    if conflicts:
+        raise ConflictError(
+            "\n".join(f"{path}: changed after --fix read it; nothing was fixed, run it again" for path in conflicts)
+        )
+    edited = {r.path for r in report.results if r.status is Status.EDITED}
+    result.changed.extend(path for (path, _, _), op in zip(result.edits, ops, strict=True) if op.path in edited)

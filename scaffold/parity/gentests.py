@@ -61,12 +61,14 @@ def target_for(model_dir: str, custom_values: dict | None = None):
     )
 
 
-def generate(model_dir: str, output: str, custom_values: dict | None = None) -> None:
+def generate(model_dir: str, output: str, custom_values: dict | None = None) -> str:
+    """Write the tests to `output` (replacing an older file) through scaffold's one writer; returns its status."""
+    from pathlib import Path
+
+    from scaffold.generate.write import FileOp, write_files
     from scaffold.testgen import render_parity_tests
 
     source = render_parity_tests(target_for(model_dir, custom_values))
-    try:
-        with open(output, "w", encoding="utf-8") as fh:
-            fh.write(source)
-    except OSError as exc:
-        raise UsageError(f"{output}: cannot write: {exc.strerror}") from exc
+    out = Path(output)
+    report = write_files(out.parent, [FileOp(out.name, source)], force=True, dry_run=False)
+    return report.results[0].status.value

@@ -6,8 +6,6 @@ import json
 
 from scaffold.parity.findings import ERROR, Finding
 
-FORMATS = ("text", "json", "github")
-
 
 def summary(findings: list[Finding], files_checked: int) -> str:
     errors = sum(1 for f in findings if f.severity == ERROR)

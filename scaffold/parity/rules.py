@@ -28,7 +28,6 @@ from scaffold.parity.model import NO_DEFAULT, FileFacts, MethodFacts, show
 from scaffold.parity.resolve import BUILTIN_PATH, ClassRef, Effective, Resolver
 from scaffold.transformers_api import ALWAYS_READ, BACKEND_ONLY_PARAMS, BASE_PREPROCESS_READS, IMAGES_KWARGS_KEYS
 
-SHARING_MODES = ("any", "import", "copy")
 IMAGES_KWARGS = frozenset(IMAGES_KWARGS_KEYS)
 # Attributes compared by their own rule, or that are not preprocessing defaults.
 _OWN_RULE_ATTRS = frozenset({"valid_kwargs", "model_input_names"})
@@ -777,4 +776,4 @@ def check_pairs(pairs: list[Pair], loader, options: Options) -> list[Finding]:
     return sorted(dict.fromkeys(findings), key=Finding.sort_key)
 
 
-__all__ = ["Options", "RULES", "SHARING_MODES", "check_pair", "check_pairs", "emit", "rule"]
+__all__ = ["Options", "RULES", "check_pair", "check_pairs", "emit", "rule"]

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+NAME_MAX = 255  # bytes in one file name (Linux, macOS and Windows file systems)
+# What Python and pytest put after a module's name in __pycache__, e.g. `.cpython-313-pytest-8.4.2.pyc`, with room.
+BYTECODE_SUFFIX_ROOM = 40
 
 # CamelCase names the generated modules import or define themselves (besides the spec's own classes). A class
 # derived from `model.name` must not be one of them: it would shadow the import or redefine the class.
-# tests/test_hostile_names.py derives this set from rendered examples, so it cannot drift from the templates.
+# tests/test_hostile_inputs.py derives this set from rendered examples, so it cannot drift from the templates.
 GENERATED_CODE_NAMES = frozenset({
     "AddedToken", "AutoConfig", "ChannelDimension", "SizeDict", "BaseModelOutputWithPast", "BaseModelOutputWithPooling", "Cache", "GenerationMixin",
     "ModelOutput", "PreTrainedModel", "TransformersKwargs", "AutoImageProcessor", "AutoModel", "AutoModelForImageTextToText", "AutoProcessor",
@@ -23,11 +28,11 @@ GENERATED_CODE_NAMES = frozenset({
 })  # fmt: skip
 
 # Top-level modules the package name must not shadow (besides the standard library): what the generated code and
-# scaffold import, and transformers' own top-level modules. Guarded by tests/test_hostile_names.py.
+# scaffold import, and transformers' own top-level modules. Guarded by tests/test_hostile_inputs.py.
 DEPENDENCY_MODULES = frozenset({
-    "PIL", "accelerate", "black", "click", "filelock", "huggingface_hub", "jinja2", "libcst", "numpy", "packaging",
-    "pydantic", "pydantic_core", "pytest", "regex", "requests", "ruamel", "safetensors", "scaffold", "tokenizers",
-    "torch", "torchvision", "tqdm", "transformers", "vllm", "yaml",
+    "PIL", "accelerate", "click", "filelock", "huggingface_hub", "jinja2", "libcst", "numpy", "packaging",
+    "pydantic", "pydantic_core", "pytest", "regex", "requests", "ruamel", "ruff", "safetensors", "scaffold",
+    "tokenizers", "torch", "torchvision", "tqdm", "transformers", "vllm", "yaml",
 })  # fmt: skip
 TRANSFORMERS_MODULES = frozenset({
     "activations", "audio_utils", "backbone_utils", "cache_utils", "cli", "configuration_utils",
@@ -56,8 +61,30 @@ def name_problem(name: str) -> str | None:
     return None
 
 
+def _longest_file_stem() -> str:
+    """The longest file-name stem the model_type is put into (`test_image_processing_`)."""
+    empty = Names.from_parts("M", "")
+    stems = [
+        PurePosixPath(getattr(empty, attr)).name.removesuffix(".py")
+        for attr in dir(Names)
+        if attr.endswith(("_module", "_file"))
+    ]
+    return max(stems, key=lambda stem: len(stem.encode()))
+
+
+def max_model_type_length() -> int:
+    """The longest model_type whose generated file names (and their bytecode caches) fit in NAME_MAX bytes."""
+    return NAME_MAX - len(_longest_file_stem().encode()) - BYTECODE_SUFFIX_ROOM
+
+
 def model_type_problem(model_type: str) -> str | None:
-    """Why `model.model_type` cannot be the package name: it would shadow a module the code imports."""
+    """Why `model.model_type` cannot be the package name: too long for its file names, or it would shadow a module
+    the code imports."""
+    if (length := len(model_type.encode())) > (limit := max_model_type_length()):
+        return (
+            f"is {length} characters long; at most {limit} fit in the file names generated from it "
+            f"({_longest_file_stem()}<model_type>.py and its bytecode cache must stay within {NAME_MAX} bytes)"
+        )
     if model_type in sys.stdlib_module_names:
         return f"{model_type!r} would shadow the standard-library module {model_type}"
     if model_type.lower() in {m.lower() for m in DEPENDENCY_MODULES}:

@@ -6,8 +6,6 @@ from typing import Any
 
 from scaffold.spec.model import Spec
 
-SCHEMA_ID = "https://scaffold.invalid/spec.schema.json"
-
 
 def spec_json_schema() -> dict[str, Any]:
     schema = Spec.model_json_schema()

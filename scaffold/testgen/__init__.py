@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from scaffold.generate.format import format_python
-from scaffold.generate.render import render_template
+from scaffold.codegen.format import format_python
+from scaffold.codegen.render import render_template
 
 TEMPLATE = "test_image_processing.py.jinja"
 

@@ -39,7 +39,7 @@ def py_doc(text: str) -> str:
     """Text made safe to place inside a triple-quoted docstring (raw or not) or a comment.
 
     The result is one printable line with no quote character and no backslash left unescaped, so it cannot close
-    the docstring, end a raw string, start a new line of code, or be changed by black's docstring handling.
+    the docstring, end a raw string, start a new line of code, or be changed by ruff format's docstring handling.
     """
     out = []
     for ch in str(text):

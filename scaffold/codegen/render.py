@@ -8,7 +8,7 @@ from pathlib import Path
 
 import jinja2
 
-from scaffold.generate.literals import py_doc, py_literal
+from scaffold.codegen.literals import py_doc, py_literal
 
 
 def templates_dir() -> Path:
