@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from scaffold.codegen.literals import PyExpr, py_literal
+from scaffold.components import tokens
 from scaffold.generate.modular import SplitOptions, tree_header
 from scaffold.spec.model import NAMED_MEANS, NAMED_STDS, Spec
 from scaffold.spec.names import Names
@@ -346,6 +347,7 @@ def modular_context(
         "image_utils_all": sorted(image_utils, key=_isort_key),
         "vlm": vlm is not None,
         "target": target.kind,
+        "tokens_source": tokens.emitted_source(),
         "year": year,
         "copyright_holder": COPYRIGHT_HOLDER,
         "checkpoint": f"your-org/{names.model_type}",

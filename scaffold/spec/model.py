@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from scaffold.components.tokens import tokens_per_view
 from scaffold.spec.names import model_type_problem, name_problem
 from scaffold.transformers_api import (
     BACKEND_RESERVED_NAMES,
@@ -312,7 +313,9 @@ class VisionSpec(_Strict):
     @property
     def num_image_features(self) -> int:
         """Tokens per image after feature selection: one per patch, plus CLS when it is kept."""
-        return (self.image_size // self.patch_size) ** 2 + (1 if self.feature_select == "cls_patch" else 0)
+        strategy = "default" if self.has_cls and self.feature_select == "patch" else "full"
+        side = self.image_size
+        return tokens_per_view(side, side, self.patch_size, 1 if self.has_cls else 0, strategy)
 
 
 class ProjectorSpec(_Strict):

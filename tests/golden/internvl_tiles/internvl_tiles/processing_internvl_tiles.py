@@ -16,9 +16,12 @@ from transformers.processing_utils import MultiModalData, ProcessorMixin
 from transformers.utils import auto_docstring
 
 
-def tokens_per_view(tile_size: int, patch_size: int, num_additional_image_tokens: int, select_strategy: str) -> int:
-    """Features of one tower input of `tile_size` pixels: its patches, plus CLS-like tokens unless "default" drops one."""
-    count = (tile_size // patch_size) ** 2 + num_additional_image_tokens
+def tokens_per_view(
+    height: int, width: int, patch_size: int, num_additional_image_tokens: int, select_strategy: str
+) -> int:
+    """Features of one tower input of (height, width) pixels: one per patch, plus the tokens the tower adds (a CLS
+    token), less the first token when the "default" strategy drops it."""
+    count = (height // patch_size) * (width // patch_size) + num_additional_image_tokens
     return count - 1 if select_strategy == "default" else count
 
 
@@ -56,7 +59,11 @@ class InternvlTilesProcessor(ProcessorMixin):
         """Features of one tile (every tile and the thumbnail are one tower input of `size`)."""
         size = images_kwargs.get("size") or self.image_processor.size
         return tokens_per_view(
-            size["height"], self.patch_size, self.num_additional_image_tokens, self.vision_feature_select_strategy
+            size["height"],
+            size["width"],
+            self.patch_size,
+            self.num_additional_image_tokens,
+            self.vision_feature_select_strategy,
         )
 
     def replace_image_token(self, image_inputs: dict, image_idx: int, **kwargs) -> str:

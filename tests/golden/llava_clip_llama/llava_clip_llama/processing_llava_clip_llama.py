@@ -17,6 +17,15 @@ from transformers.processing_utils import MultiModalData, ProcessorMixin
 from transformers.utils import auto_docstring
 
 
+def tokens_per_view(
+    height: int, width: int, patch_size: int, num_additional_image_tokens: int, select_strategy: str
+) -> int:
+    """Features of one tower input of (height, width) pixels: one per patch, plus the tokens the tower adds (a CLS
+    token), less the first token when the "default" strategy drops it."""
+    count = (height // patch_size) * (width // patch_size) + num_additional_image_tokens
+    return count - 1 if select_strategy == "default" else count
+
+
 @auto_docstring
 class LlavaClipLlamaProcessor(ProcessorMixin):
     def __init__(
@@ -49,10 +58,9 @@ class LlavaClipLlamaProcessor(ProcessorMixin):
 
     def num_image_tokens(self, height: int, width: int) -> int:
         """Image features the model produces for an image of this (processed) size."""
-        count = (height // self.patch_size) * (width // self.patch_size) + self.num_additional_image_tokens
-        if self.vision_feature_select_strategy == "default":
-            count -= 1  # the model drops the first token of each selected hidden state
-        return count
+        return tokens_per_view(
+            height, width, self.patch_size, self.num_additional_image_tokens, self.vision_feature_select_strategy
+        )
 
     def replace_image_token(self, image_inputs: dict, image_idx: int, **kwargs) -> str:
         height, width = get_image_size(to_numpy_array(image_inputs["pixel_values"][image_idx]))

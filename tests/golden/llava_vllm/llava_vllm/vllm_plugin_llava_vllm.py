@@ -17,6 +17,9 @@
 model is registered lazily (by name; `vllm_llava_vllm` is imported only when vLLM builds the model).
 """
 
+from .processing_llava_vllm import tokens_per_view
+
+
 ARCHITECTURE = "LlavaVllmForConditionalGeneration"
 MODEL_CLASS = "llava_vllm.vllm_llava_vllm:LlavaVllmForConditionalGeneration"
 # Tokens the clip tower adds besides the patches (a CLS token); feature selection may drop it.
@@ -25,12 +28,11 @@ NUM_ADDITIONAL_IMAGE_TOKENS = 1
 
 def num_image_tokens(config) -> int:
     """Image features (and so placeholder tokens) per image: every image is resized or cropped to the tower's square
-    input, so this is one per patch, plus the CLS token unless the feature selection drops it."""
-    vision_config = config.vision_config
-    count = (vision_config.image_size // vision_config.patch_size) ** 2 + NUM_ADDITIONAL_IMAGE_TOKENS
-    if config.vision_feature_select_strategy == "default":
-        count -= 1  # the first token (CLS) of each selected hidden state is dropped
-    return count
+    input, so this is the count of one view of that size (the package's one token formula)."""
+    side = config.vision_config.image_size
+    return tokens_per_view(
+        side, side, config.vision_config.patch_size, NUM_ADDITIONAL_IMAGE_TOKENS, config.vision_feature_select_strategy
+    )
 
 
 def register() -> None:

@@ -113,6 +113,15 @@ class LlavaClipLlamaConfig(PreTrainedConfig):
             self.tie_word_embeddings = self.text_config.tie_word_embeddings
 
 
+def tokens_per_view(
+    height: int, width: int, patch_size: int, num_additional_image_tokens: int, select_strategy: str
+) -> int:
+    """Features of one tower input of (height, width) pixels: one per patch, plus the tokens the tower adds (a CLS
+    token), less the first token when the "default" strategy drops it."""
+    count = (height // patch_size) * (width // patch_size) + num_additional_image_tokens
+    return count - 1 if select_strategy == "default" else count
+
+
 class LlavaClipLlamaImageProcessorKwargs(ImagesKwargs, total=False):
     r"""
     pad_to_square (`bool`, *optional*, defaults to `True`):
@@ -258,10 +267,9 @@ class LlavaClipLlamaProcessor(ProcessorMixin):
 
     def num_image_tokens(self, height: int, width: int) -> int:
         """Image features the model produces for an image of this (processed) size."""
-        count = (height // self.patch_size) * (width // self.patch_size) + self.num_additional_image_tokens
-        if self.vision_feature_select_strategy == "default":
-            count -= 1  # the model drops the first token of each selected hidden state
-        return count
+        return tokens_per_view(
+            height, width, self.patch_size, self.num_additional_image_tokens, self.vision_feature_select_strategy
+        )
 
     def replace_image_token(self, image_inputs: dict, image_idx: int, **kwargs) -> str:
         height, width = get_image_size(to_numpy_array(image_inputs["pixel_values"][image_idx]))

@@ -23,9 +23,12 @@ from ...processing_utils import MultiModalData, ProcessorMixin
 from ...utils import auto_docstring
 
 
-def tokens_per_view(tile_size: int, patch_size: int, num_additional_image_tokens: int, select_strategy: str) -> int:
-    """Features of one tower input of `tile_size` pixels: its patches, plus CLS-like tokens unless "default" drops one."""
-    count = (tile_size // patch_size) ** 2 + num_additional_image_tokens
+def tokens_per_view(
+    height: int, width: int, patch_size: int, num_additional_image_tokens: int, select_strategy: str
+) -> int:
+    """Features of one tower input of (height, width) pixels: one per patch, plus the tokens the tower adds (a CLS
+    token), less the first token when the "default" strategy drops it."""
+    count = (height // patch_size) * (width // patch_size) + num_additional_image_tokens
     return count - 1 if select_strategy == "default" else count
 
 
@@ -64,7 +67,7 @@ def grid_num_image_tokens(
     side = tile_size // patch_size
     top, bottom, left, right = unpadded_shape(height, width, rows * side, columns * side)
     feature_rows, feature_columns = bottom - top, right - left
-    base = tokens_per_view(tile_size, patch_size, num_additional_image_tokens, select_strategy)
+    base = tokens_per_view(tile_size, tile_size, patch_size, num_additional_image_tokens, select_strategy)
     return base + feature_rows * feature_columns + feature_rows
 
 

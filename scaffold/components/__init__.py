@@ -1,0 +1,1 @@
+"""The parts a VLM is made of, each owning its arithmetic once (see tokens.py)."""
