@@ -15,6 +15,7 @@
 sizes, plus the defaults the processors were generated with.
 """
 
+import math
 import unittest
 
 import numpy as np
@@ -167,3 +168,19 @@ class InternvlTilesImageProcessingTest(ImageProcessingTestMixin, unittest.TestCa
             self._assert_views(
                 image_processor, images, do_convert_rgb=False, input_data_format="channels_last", **four_channels
             )
+
+    def test_square_images_either_side_of_the_tie_rule(self):
+        """Square images tie between the 1 x 1 and 2 x 2 canvases: the larger wins only while the image covers more
+        than half of it (2 x tile area), and a long thin image takes the most tiles in a row."""
+        tester = self.image_processor_tester
+        half_canvas = 2 * tester.size["height"] * tester.size["width"]
+        below, above = math.isqrt(half_canvas - 1), math.isqrt(half_canvas) + 1
+        shapes = [(below, below), (above, above), (tester.size["height"], 30 * tester.size["width"])]
+        images = [np.random.randint(0, 256, (*shape, 3), dtype=np.uint8) for shape in shapes]
+        views = [tester.expected_num_views(image) for image in images]
+        if tester.min_tiles <= 1 and tester.max_tiles >= 4:
+            self.assertEqual(views[:2], [1, 5 if tester.use_thumbnail else 4])
+        for backend, image_processing_class in self.image_processing_classes.items():
+            with self.subTest(backend=backend):
+                encoding = image_processing_class(**self.image_processor_dict)(images, return_tensors="pt")
+                self.assertEqual(encoding.num_patches.tolist(), views)
