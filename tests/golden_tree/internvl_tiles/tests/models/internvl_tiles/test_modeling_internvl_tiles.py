@@ -62,7 +62,8 @@ class InternvlTilesModelTester(VLMModelTester):
     vision_config_class = SiglipVisionConfig
 
     def __init__(self, parent, **kwargs):
-        kwargs.setdefault("num_image_tokens", NUM_TILES_IMAGE_TOKENS)
+        kwargs.setdefault("num_views", NUM_VIEWS)
+        kwargs.setdefault("num_image_tokens", kwargs["num_views"] * NUM_IMAGE_TOKENS)
         kwargs.setdefault("image_size", IMAGE_SIZE)
         kwargs.setdefault("patch_size", PATCH_SIZE)
         kwargs.setdefault("num_image_tokens", NUM_IMAGE_TOKENS)
@@ -75,11 +76,11 @@ class InternvlTilesModelTester(VLMModelTester):
 
     def create_pixel_values(self):
         """(views, channels, height, width): every view of every image, as the tiles layout's image processor stacks them."""
-        return torch.rand(self.batch_size * NUM_VIEWS, self.num_channels, self.image_size, self.image_size)
+        return torch.rand(self.batch_size * self.num_views, self.num_channels, self.image_size, self.image_size)
 
     def get_additional_inputs(self, config, input_ids, modality_inputs):
         """The tiles layout's `num_patches`: the views of each image."""
-        return {"num_patches": torch.tensor([NUM_VIEWS] * self.batch_size)}
+        return {"num_patches": torch.tensor([self.num_views] * self.batch_size)}
 
     def get_vision_config(self):
         config = super().get_vision_config()
@@ -104,10 +105,32 @@ class InternvlTilesModelTest(VLMModelTest, unittest.TestCase):
     def test_training_gradient_checkpointing_use_reentrant_true(self):
         super().test_training_gradient_checkpointing_use_reentrant_true()
 
+    def prepare_config_and_inputs_for_generate(self, batch_size=2):
+        """The common inputs of the first `batch_size` prompts: the common slicing takes `batch_size` rows of every
+        input, but `pixel_values` holds `num_views` rows per image."""
+        config, inputs = super().prepare_config_and_inputs_for_generate(batch_size=batch_size)
+        tester = self.model_tester
+        shape = (
+            len(inputs["input_ids"]) * tester.num_views,
+            tester.num_channels,
+            tester.image_size,
+            tester.image_size,
+        )
+        inputs["pixel_values"] = torch.rand(shape)
+        return config, inputs
+
     def _image_features_prepare_config_and_inputs(self):
         """The image inputs of the tiles layout: `pixel_values` and the views per image, `num_patches`."""
         config, inputs = self.model_tester.prepare_config_and_inputs_for_common()
         return config, {key: inputs[key] for key in ("pixel_values", "num_patches")}
+
+    def test_generate_compile_model_forward_fullgraph(self):
+        """The common test halves every input tensor along its first axis (`[:half, :]`), so it runs here on images of
+        one view each, without the 1-D `num_patches`: the model then reads all views as one image, whose features fill
+        the image tokens in the same order."""
+        self.model_tester = self.model_tester_class(self, num_views=1)
+        self.model_tester.get_additional_inputs = lambda config, input_ids, modality_inputs: {}
+        super().test_generate_compile_model_forward_fullgraph()
 
     def test_mismatching_num_image_tokens(self):
         """The common test on the tiles layout's inputs, where an image is its `num_patches` views of `pixel_values`."""
