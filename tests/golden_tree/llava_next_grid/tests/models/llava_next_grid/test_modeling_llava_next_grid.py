@@ -141,3 +141,23 @@ class LlavaNextGridModelTest(VLMModelTest, unittest.TestCase):
                 pixel_values=inputs["pixel_values"], image_sizes=inputs["image_sizes"]
             ).pooler_output
         torch.testing.assert_close(features[0][:NUM_IMAGE_TOKENS], full[0][:NUM_IMAGE_TOKENS])
+
+    def test_tiles_are_packed_row_by_row(self):
+        """Each feature row of the grid is the left tile's row of features, the right tile's, then the newline. A tile's
+        features alone are those of the base view of an image whose base view is that tile."""
+        config, inputs = self.model_tester.prepare_config_and_inputs_for_common()
+        model = LlavaNextGridModel(config).eval()
+        pixel_values, image_sizes = inputs["pixel_values"][:1], inputs["image_sizes"][:1]
+        left, right = pixel_values[0, 1], pixel_values[0, 2]
+        with torch.no_grad():
+            packed = model.get_image_features(pixel_values=pixel_values, image_sizes=image_sizes).pooler_output[0]
+            alone = [
+                model.get_image_features(
+                    pixel_values=torch.stack([tile, left, right])[None], image_sizes=image_sizes
+                ).pooler_output[0][:NUM_IMAGE_TOKENS]
+                for tile in (left, right)
+            ]
+        grid = packed[NUM_IMAGE_TOKENS:].reshape(SIDE, 2 * SIDE + 1, -1)
+        torch.testing.assert_close(grid[:, :SIDE].reshape(SIDE * SIDE, -1), alone[0])
+        torch.testing.assert_close(grid[:, SIDE : 2 * SIDE].reshape(SIDE * SIDE, -1), alone[1])
+        torch.testing.assert_close(grid[:, 2 * SIDE], model.image_newline.expand(SIDE, -1))
