@@ -195,17 +195,9 @@ def test_model_imports_resolves_and_generates(generated):
     assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stderr[-3000:]
 
 
-# The in-tree image-processing / processing tests are written for one view per image (the fixed layout): the
-# common mixins' expected shapes and padded lengths do not follow the grid / tiles layouts yet. Those layouts are
-# covered by every other test here and by tests/test_layouts.py.
-MIXIN_LAYOUTS = {"fixed"}
-
-
 def test_generated_tests_pass_on_the_sdist_mixins(generated):
+    """Every layout: its own tester settings and overrides (templates/layout_tests/<kind>/) fit the common mixins."""
     tree, names, _ = generated
-    spec = next(spec for spec in map(load_spec, MODEL_EXAMPLES) if spec.model.model_type == names.model_type)
-    if spec.image_processor.layout.kind not in MIXIN_LAYOUTS:
-        pytest.skip(f"the in-tree mixin tests do not support the {spec.image_processor.layout.kind} layout yet")
     tests = tree / "tests" / "models" / names.model_type
     files = [tests / f"test_image_processing_{names.model_type}.py", tests / f"test_processing_{names.model_type}.py"]
     done = in_tree_python(tree, "", "-m", "pytest", "-q", "-p", "no:cacheprovider", *map(str, files))

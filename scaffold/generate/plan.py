@@ -108,6 +108,39 @@ def layout_context(spec: Spec) -> dict[str, Any]:
     return {"kind": layout.kind, **layout_kwarg_defaults(spec)}
 
 
+# The tile side of the in-tree image-processing tests of the grid layout (a tiny square tile keeps them fast).
+TINY_GRID_TILE = 16
+
+
+def layout_test_context(spec: Spec) -> dict[str, Any]:
+    """What the in-tree tests need of the spec's layout: `blocks`, the folder of its test blocks under templates/
+    (the tester methods and test overrides that follow its views per image); `tester_kwargs`, image-processing
+    tester settings it needs; `max_image_tokens`, the most image tokens one image can expand to (the processing
+    tests pad to lengths that leave room for it)."""
+    ip, vision = spec.image_processor, spec.vision
+    layout = ip.layout
+    out: dict[str, Any] = {"blocks": f"layout_tests/{layout.kind}", "tester_kwargs": {}, "max_image_tokens": None}
+    if vision is None:
+        return out
+    tile, patch, per_view = vision.image_size, vision.patch_size, vision.num_image_features
+    if layout.kind == "grid":
+        size = ip.resolved_size() or {}
+        tiny = TINY_GRID_TILE
+        out["tester_kwargs"] = {
+            "size": {"shortest_edge": tiny} if "shortest_edge" in size else {"height": tiny, "width": tiny},
+            "crop_size": {"height": tiny, "width": tiny},
+            "image_grid_pinpoints": [[h * tiny // tile, w * tiny // tile] for h, w in layout.grid_pinpoints],
+        }
+        # The base view, then a pinpoint's feature grid with a newline per feature row (before unpadding).
+        out["max_image_tokens"] = per_view + max(
+            (h // patch) * (w // patch) + h // patch for h, w in layout.grid_pinpoints
+        )
+    elif layout.kind == "tiles":
+        thumbnail = 1 if layout.use_thumbnail and layout.max_tiles > 1 else 0
+        out["max_image_tokens"] = (layout.max_tiles + thumbnail) * per_view
+    return out
+
+
 PAD_TO_SQUARE_DOC = (
     "Whether to pad the image to a square of its longer side, centred, with the mean colour "
     "(`image_mean` scaled to 0-255) before resizing, as LLaVA's `image_aspect_ratio='pad'` does."
@@ -242,6 +275,7 @@ def vlm_context(spec: Spec, names: Names) -> dict[str, Any]:
         "tie_word_embeddings": text.tie_word_embeddings,
         "vocab_size": text.vocab_size,
         "layout": layout_context(spec),
+        "layout_tests": layout_test_context(spec),
         "test_imports": sorted(
             [
                 names.config_class,

@@ -17,6 +17,8 @@ tokenizer over the model's vocabulary and the generated image processor), and th
 
 import unittest
 
+import numpy as np
+
 from transformers import AddedToken, PreTrainedTokenizerFast
 from transformers.testing_utils import require_tokenizers, require_torch, require_vision
 from transformers.utils import is_tokenizers_available, is_vision_available
@@ -38,6 +40,8 @@ SPECIAL_TOKEN_IDS = {"pad_token": 0, "bos_token": None, "eos_token": 2}
 # Image features the model gives per image at the generated image size; the processor expands each image token to as
 # many tokens.
 NUM_IMAGE_FEATURES = 64
+# The most image tokens one image can expand to: the layout gives an image more tokens the more views it needs.
+MAX_IMAGE_TOKENS = 448
 # The words of ProcessorTesterMixin's prompts: known words keep decoded text equal to the prompt (offsets tests).
 COMMON_TEST_WORDS = ["lower", "newer", "upper", "older", "longer", "string"]
 
@@ -71,11 +75,11 @@ def build_tokenizer():
 @require_tokenizers
 class InternvlTilesProcessorTest(ProcessorTesterMixin, unittest.TestCase):
     processor_class = InternvlTilesProcessor if is_vision_available() else None
-    # Each image adds NUM_IMAGE_FEATURES tokens: the common tests' padded lengths leave room for them.
-    images_text_kwargs_max_length = NUM_IMAGE_FEATURES + 117
-    images_text_kwargs_override_max_length = NUM_IMAGE_FEATURES + 112
-    images_unstructured_max_length = NUM_IMAGE_FEATURES + 76
-    chat_template_max_length = NUM_IMAGE_FEATURES + 100
+    # Each image adds at most MAX_IMAGE_TOKENS tokens: the common tests' padded lengths leave room for them.
+    images_text_kwargs_max_length = MAX_IMAGE_TOKENS + 117
+    images_text_kwargs_override_max_length = MAX_IMAGE_TOKENS + 112
+    images_unstructured_max_length = MAX_IMAGE_TOKENS + 76
+    chat_template_max_length = MAX_IMAGE_TOKENS + 100
 
     @classmethod
     def _setup_tokenizer(cls):
@@ -94,13 +98,18 @@ class InternvlTilesProcessorTest(ProcessorTesterMixin, unittest.TestCase):
         self.assertNotIn(processor.tokenizer.unk_token_id, input_ids)
 
     def test_each_image_token_expands_to_the_feature_count(self):
+        """Each image token becomes the image's views (`num_patches`: tiles, then the thumbnail) times the features of
+        one view; `pixel_values` stacks every view of every image."""
         processor = self.get_processor()
         images = self.prepare_images_inputs(batch_size=3)
         text = [f"{IMAGE_TOKEN} lower", f"lower newer {IMAGE_TOKEN} {IMAGE_TOKEN} older"]
         inputs = processor(text=text, images=images, padding=True, return_tensors="pt")
+        views = inputs["num_patches"].tolist()
+        self.assertEqual(len(views), 3)
+        self.assertGreater(views[0], 1, "the test image should need several tiles")
         counts = (inputs["input_ids"] == IMAGE_TOKEN_ID).sum(-1).tolist()
-        self.assertEqual(counts, [NUM_IMAGE_FEATURES, 2 * NUM_IMAGE_FEATURES])
-        self.assertEqual(inputs["pixel_values"].shape[0], 3)
+        self.assertEqual(counts, [views[0] * NUM_IMAGE_FEATURES, (views[1] + views[2]) * NUM_IMAGE_FEATURES])
+        self.assertEqual(inputs["pixel_values"].shape[0], sum(views))
 
     def test_text_without_images_is_not_expanded(self):
         processor = self.get_processor()
@@ -117,8 +126,19 @@ class InternvlTilesProcessorTest(ProcessorTesterMixin, unittest.TestCase):
             processor(text=f"{IMAGE_TOKEN} {IMAGE_TOKEN} lower", images=self.prepare_images_inputs(batch_size=1))
 
     def test_num_multimodal_tokens_match_the_expansion(self):
+        """`_get_num_multimodal_tokens` gives, without processing, each image's views and the tokens the processor
+        expands it to."""
         processor = self.get_processor()
-        image_sizes = [(30, 40), (400, 17), (224, 224)]
+        image_sizes = [(30, 40), (400, 17), (224, 224), (30, 400)]
         counts = processor._get_num_multimodal_tokens(image_sizes=image_sizes)
-        self.assertEqual(counts["num_image_tokens"], [NUM_IMAGE_FEATURES] * len(image_sizes))
-        self.assertEqual(counts["num_image_patches"], [1] * len(image_sizes))
+        expanded, views = [], []
+        for height, width in image_sizes:
+            image = np.random.randint(0, 256, (height, width, 3), dtype=np.uint8)
+            inputs = processor(text=f"lower {IMAGE_TOKEN}", images=[image], return_tensors="pt")
+            expanded.append(int((inputs["input_ids"] == IMAGE_TOKEN_ID).sum()))
+            views.append(int(inputs["num_patches"][0]))
+        self.assertEqual(counts["num_image_tokens"], expanded)
+        self.assertEqual(counts["num_image_patches"], views)
+        self.assertEqual(expanded, [count * NUM_IMAGE_FEATURES for count in views])
+        self.assertGreater(len(set(views)), 1, "the image sizes should give different view counts")
+        self.assertTrue(all(count <= MAX_IMAGE_TOKENS for count in expanded))

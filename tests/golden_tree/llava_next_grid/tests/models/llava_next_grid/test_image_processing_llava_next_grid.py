@@ -17,6 +17,9 @@ sizes, plus the defaults the processors were generated with.
 
 import unittest
 
+import numpy as np
+
+from transformers.image_processing_utils import select_best_resolution
 from transformers.image_utils import OPENAI_CLIP_MEAN, OPENAI_CLIP_STD, PILImageResampling
 from transformers.testing_utils import require_torch, require_vision
 from transformers.utils import is_torch_available
@@ -53,27 +56,34 @@ class LlavaNextGridImageProcessingTester(ImageProcessingTester):
     """The generated defaults, with tiny sizes of the same kind (same dict keys) as the generated ones."""
 
     def __init__(self, parent, **kwargs):
+        kwargs.setdefault("size", {"shortest_edge": 16})
+        kwargs.setdefault("crop_size", {"height": 16, "width": 16})
+        kwargs.setdefault("image_grid_pinpoints", [[16, 32], [32, 16], [32, 32], [48, 16], [16, 48]])
         kwargs.setdefault("size", {"shortest_edge": 20})
         kwargs.setdefault("crop_size", {"height": 16, "width": 18})
         for name, value in GENERATED_DEFAULTS.items():
             kwargs.setdefault(name, value)
         super().__init__(parent, **kwargs)
 
+    @staticmethod
+    def image_height_width(image):
+        """(height, width) of a test image: PIL, numpy (channels last) or torch (channels first)."""
+        if isinstance(image, np.ndarray):
+            return image.shape[0], image.shape[1]
+        if hasattr(image, "shape"):
+            return image.shape[1], image.shape[2]
+        width, height = image.size
+        return height, width
+
+    def expected_num_views(self, image):
+        """The base view, then the tiles of the pinpoint that keeps most of the image with the least padding."""
+        best_height, best_width = select_best_resolution(self.image_height_width(image), self.image_grid_pinpoints)
+        return 1 + (best_height // self.crop_size["height"]) * (best_width // self.crop_size["width"])
+
     def expected_output_image_shape(self, images):
-        """(channels, height, width) of the processed images, following the processors' steps in order."""
-        if getattr(self, "do_pad", False) and getattr(self, "pad_size", None):
-            return self.num_channels, self.pad_size["height"], self.pad_size["width"]
-        if getattr(self, "do_center_crop", False):
-            return self.num_channels, self.crop_size["height"], self.crop_size["width"]
-        if "height" in self.size:
-            return self.num_channels, self.size["height"], self.size["width"]
-        if getattr(self, "pad_to_square", False):
-            # A square stays square under an aspect-preserving resize.
-            side = min(
-                self.size.get("shortest_edge", self.size.get("longest_edge")), self.size.get("longest_edge", 1 << 30)
-            )
-            return self.num_channels, side, side
-        return super().expected_output_image_shape(images)
+        """(views, channels, tile height, tile width): each image's views, padded to the most views in the batch."""
+        views = max(self.expected_num_views(image) for image in images)
+        return views, self.num_channels, self.crop_size["height"], self.crop_size["width"]
 
 
 @require_torch
@@ -104,3 +114,17 @@ class LlavaNextGridImageProcessingTest(ImageProcessingTestMixin, unittest.TestCa
             saved = image_processing_class().to_dict()
             for name in ADDED_KWARGS:
                 self.assertEqual(saved[name], GENERATED_DEFAULTS[name])
+
+    def test_grid_views_and_image_sizes(self):
+        images = self.image_processor_tester.prepare_image_inputs(equal_resolution=False, torchify=True)
+        views = [self.image_processor_tester.expected_num_views(image) for image in images]
+        self.assertGreater(max(views), 2, "the test images should need several tiles")
+        for backend, image_processing_class in self.image_processing_classes.items():
+            with self.subTest(backend=backend):
+                encoding = image_processing_class(**self.image_processor_dict)(images, return_tensors="pt")
+                self.assertEqual(encoding.image_sizes.tolist(), [list(image.shape[1:]) for image in images])
+                self.assertEqual(tuple(encoding.pixel_values.shape[:2]), (len(images), max(views)))
+                for values, count in zip(encoding.pixel_values, views):
+                    # Padding views are all zeros; an image's own views are not.
+                    self.assertTrue(values[count:].eq(0).all())
+                    self.assertTrue(values[:count].flatten(1).ne(0).any(-1).all())
