@@ -10,6 +10,7 @@ from typing import Any
 
 from scaffold.codegen.literals import PyExpr, py_literal
 from scaffold.components import tokens
+from scaffold.components.connector import Connector
 from scaffold.generate.modular import SplitOptions, tree_header
 from scaffold.spec.model import NAMED_MEANS, NAMED_STDS, Spec
 from scaffold.spec.names import Names
@@ -122,7 +123,8 @@ def layout_test_context(spec: Spec) -> dict[str, Any]:
     out: dict[str, Any] = {"blocks": f"layout_tests/{layout.kind}", "tester_kwargs": {}, "max_image_tokens": None}
     if vision is None:
         return out
-    tile, patch, per_view = vision.image_size, vision.patch_size, vision.num_image_features
+    merge_factor = spec.projector.merge.factor if spec.projector and spec.projector.merge else 1
+    tile, patch, per_view = vision.image_size, vision.patch_size, vision.features_per_view(merge_factor)
     if layout.kind == "grid":
         size = ip.resolved_size() or {}
         tiny = TINY_GRID_TILE
@@ -245,10 +247,7 @@ def vlm_context(spec: Spec, names: Names) -> dict[str, Any]:
     """Everything the config, modeling, processing, modular and model-test templates need."""
     vision, projector, text, proc = spec.vision, spec.projector, spec.text, spec.processor
     assert vision is not None and projector is not None and text is not None and proc is not None
-    keep_cls = vision.feature_select == "cls_patch"
-    # LLaVA's strategies: "default" drops the first token (CLIP's CLS), "full" keeps every token. SigLIP has no
-    # CLS token, so its patch features are all of its tokens.
-    strategy = "default" if vision.has_cls and not keep_cls else "full"
+    connector = Connector.from_spec(projector, text.hidden_size)
     return {
         "names": names,
         "vision_family": vision.family,
@@ -266,12 +265,13 @@ def vlm_context(spec: Spec, names: Names) -> dict[str, Any]:
         "projector_bias": projector.bias,
         "feature_layer": vision.feature_layer,
         "feature_select": vision.feature_select,
-        "select_strategy": strategy,
+        "select_strategy": vision.select_strategy,
+        "connector": connector,
         "patch_size": vision.patch_size,
         "image_size": vision.image_size,
         # Tokens the vision tower adds besides patches (CLIP's CLS); the processor counts them when kept.
         "num_additional_image_tokens": 1 if vision.has_cls else 0,
-        "num_image_features": vision.num_image_features,
+        "num_image_features": vision.features_per_view(connector.factor),
         "tie_word_embeddings": text.tie_word_embeddings,
         "vocab_size": text.vocab_size,
         "layout": layout_context(spec),

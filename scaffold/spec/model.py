@@ -274,7 +274,7 @@ class ImageProcessorSpec(_Strict):
         return self._stat(self.image_std, NAMED_STDS)
 
 
-PROJECTOR_TYPE = re.compile(r"^(linear|identity|mlp([1-9][0-9]*)x_gelu)$")
+PROJECTOR_TYPE = re.compile(r"^(linear|identity|swiglu|mlp([1-9][0-9]*)x_gelu)$")
 
 
 class VisionSpec(_Strict):
@@ -311,22 +311,48 @@ class VisionSpec(_Strict):
         return [self.feature_layer] if isinstance(self.feature_layer, int) else list(self.feature_layer)
 
     @property
-    def num_image_features(self) -> int:
-        """Tokens per image after feature selection: one per patch, plus CLS when it is kept."""
-        strategy = "default" if self.has_cls and self.feature_select == "patch" else "full"
+    def select_strategy(self) -> str:
+        """LLaVA's strategies: "default" drops the first token (CLIP's CLS), "full" keeps every token (SigLIP has no
+        CLS token, so its patch features are all of its tokens)."""
+        return "default" if self.has_cls and self.feature_select == "patch" else "full"
+
+    def features_per_view(self, merge_factor: int = 1) -> int:
+        """Tokens per view of the tower's input size after feature selection (and a connector's merge)."""
         side = self.image_size
-        return tokens_per_view(side, side, self.patch_size, 1 if self.has_cls else 0, strategy)
+        return tokens_per_view(
+            side, side, self.patch_size, 1 if self.has_cls else 0, self.select_strategy, merge_factor
+        )
+
+
+class MergeSpec(_Strict):
+    kind: Literal["pixel_shuffle", "patch_merge"] = Field(
+        description="pixel_shuffle: each factor x factor block of features becomes one feature of factor^2 times the "
+        "width (InternVL, Aya Vision, Idefics3); patch_merge: the same blocks unfolded channel-major and mapped back "
+        "to the vision width by a learned linear layer (Mistral3's patch merger)."
+    )
+    factor: int = Field(2, ge=2, description="Side of the merged block: features per view divide by factor^2.")
 
 
 class ProjectorSpec(_Strict):
-    type: str = Field(description="linear | mlpNx_gelu (N >= 1 linear layers with GELU between) | identity.")
+    type: str = Field(
+        description="linear | mlpNx_gelu (N >= 1 linear layers with GELU between) | identity | swiglu (a linear "
+        "layer to intermediate_size, SiLU-gated halves, a linear layer to the text width)."
+    )
     bias: bool = True
+    merge: MergeSpec | None = Field(None, description="Merge neighbouring features before the MLP.")
+    layer_norm: bool = Field(False, description="A LayerNorm over the MLP's input (after the merge).")
+    layer_norm_eps: float = Field(1e-5, gt=0)
+    intermediate_size: int | None = Field(
+        None, gt=0, description="swiglu: width of the gated layer (default text.hidden_size); must be even."
+    )
 
     @field_validator("type")
     @classmethod
     def _known(cls, v: str) -> str:
         if not PROJECTOR_TYPE.fullmatch(v):
-            raise ValueError(f"must be linear, identity or mlpNx_gelu with N >= 1 (e.g. mlp2x_gelu), got {v!r}")
+            raise ValueError(
+                f"must be linear, identity, swiglu or mlpNx_gelu with N >= 1 (e.g. mlp2x_gelu), got {v!r}"
+            )
         return v
 
 
@@ -542,6 +568,55 @@ def _processor_output_size(ip: ImageProcessorSpec) -> tuple[KeyPath, tuple[int, 
     return ("size",), None
 
 
+def connector_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
+    """What a merge, a LayerNorm or a SwiGLU projector needs of the rest of the spec."""
+    vision, projector, text = spec.vision, spec.projector, spec.text
+    assert vision and projector and text
+    out: list[tuple[KeyPath, str]] = []
+    plain = projector.merge is None and not projector.layer_norm and projector.type != "swiglu"
+    if not plain and projector.type not in ("linear", "identity", "mlp2x_gelu", "swiglu"):
+        out.append(
+            (
+                ("projector", "type"),
+                "with merge, layer_norm or swiglu it must be linear, mlp2x_gelu, swiglu or identity",
+            )
+        )
+    if not plain and spec.vllm:
+        out.append(
+            (("projector",), "merge, layer_norm and swiglu are not served by the vLLM model yet: set vllm: false")
+        )
+    if projector.type == "swiglu":
+        width = projector.intermediate_size or text.hidden_size
+        if width % 2:
+            key = "intermediate_size" if projector.intermediate_size else "type"
+            out.append((("projector", key), f"swiglu splits its {width}-wide layer in two halves: it must be even"))
+    elif projector.intermediate_size is not None:
+        out.append((("projector", "intermediate_size"), "only swiglu has an intermediate layer"))
+    merge = projector.merge
+    if merge is None:
+        return out
+    side = vision.image_size // vision.patch_size
+    if side % merge.factor:
+        out.append(
+            (
+                ("projector", "merge", "factor"),
+                f"must divide the {side}x{side} feature grid of one view (image_size / patch_size)",
+            )
+        )
+    if vision.feature_select == "cls_patch":
+        out.append(
+            (("vision", "feature_select"), "a merge works on the square grid of patches: the CLS token cannot be kept")
+        )
+    if spec.image_processor.layout.kind == "grid":
+        out.append(
+            (
+                ("projector", "merge"),
+                "the grid layout unpads each image's feature grid patch by patch: use fixed or tiles",
+            )
+        )
+    return out
+
+
 def vlm_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
     """The model sections: all four together, and the shapes they must agree on."""
     present = [key for key in VLM_SECTIONS if getattr(spec, key) is not None]
@@ -576,12 +651,17 @@ def vlm_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
             )
     if vision.feature_select == "cls_patch" and not vision.has_cls:
         out.append((("vision", "feature_select"), f"{vision.family} has no CLS token; use patch"))
+    out += connector_problems(spec)
     if projector.type == "identity":
         width = vision.hidden_size * len(vision.feature_layers)
+        if projector.merge is not None and projector.merge.kind == "pixel_shuffle":
+            width *= projector.merge.factor**2
         if width != text.hidden_size:
             detail = f"vision.hidden_size {vision.hidden_size}"
             if len(vision.feature_layers) > 1:
                 detail += f" x {len(vision.feature_layers)} feature layers"
+            if projector.merge is not None and projector.merge.kind == "pixel_shuffle":
+                detail += f" x {projector.merge.factor}^2 (pixel_shuffle)"
             out.append(
                 (
                     ("projector", "type"),

@@ -18,11 +18,18 @@ from transformers.utils import auto_docstring
 
 
 def tokens_per_view(
-    height: int, width: int, patch_size: int, num_additional_image_tokens: int, select_strategy: str
+    height: int,
+    width: int,
+    patch_size: int,
+    num_additional_image_tokens: int,
+    select_strategy: str,
+    merge_factor: int = 1,
 ) -> int:
     """Features of one tower input of (height, width) pixels: one per patch, plus the tokens the tower adds (a CLS
-    token), less the first token when the "default" strategy drops it."""
-    count = (height // patch_size) * (width // patch_size) + num_additional_image_tokens
+    token), less the first token when the "default" strategy drops it; a connector that merges each
+    `merge_factor` x `merge_factor` block of patches (no CLS token left) divides the patches by its square."""
+    rows, columns = height // patch_size // merge_factor, width // patch_size // merge_factor
+    count = rows * columns + num_additional_image_tokens
     return count - 1 if select_strategy == "default" else count
 
 
