@@ -11,6 +11,7 @@ from typing import Any
 from scaffold.codegen.literals import PyExpr, py_literal
 from scaffold.components import tokens
 from scaffold.components.connector import Connector
+from scaffold.components.token_scheme import TokenScheme
 from scaffold.generate.modular import SplitOptions, tree_header
 from scaffold.spec.model import NAMED_MEANS, NAMED_STDS, Spec
 from scaffold.spec.names import Names
@@ -116,8 +117,8 @@ TINY_GRID_TILE = 16
 def layout_test_context(spec: Spec) -> dict[str, Any]:
     """What the in-tree tests need of the spec's layout: `blocks`, the folder of its test blocks under templates/
     (the tester methods and test overrides that follow its views per image); `tester_kwargs`, image-processing
-    tester settings it needs; `max_image_tokens`, the most image tokens one image can expand to (the processing
-    tests pad to lengths that leave room for it)."""
+    tester settings it needs; `max_image_tokens`, the most placeholder tokens one image can expand to, delimiters
+    included (the processing tests pad to lengths that leave room for it)."""
     ip, vision = spec.image_processor, spec.vision
     layout = ip.layout
     out: dict[str, Any] = {"blocks": f"layout_tests/{layout.kind}", "tester_kwargs": {}, "max_image_tokens": None}
@@ -140,6 +141,9 @@ def layout_test_context(spec: Spec) -> dict[str, Any]:
     elif layout.kind == "tiles":
         thumbnail = 1 if layout.use_thumbnail and layout.max_tiles > 1 else 0
         out["max_image_tokens"] = (layout.max_tiles + thumbnail) * per_view
+    delimiters = TokenScheme.from_spec(spec.processor).num_delimiters if spec.processor else 0
+    if delimiters:  # the placeholder of one image holds its delimiters too
+        out["max_image_tokens"] = (out["max_image_tokens"] or per_view) + delimiters
     return out
 
 
@@ -267,6 +271,7 @@ def vlm_context(spec: Spec, names: Names) -> dict[str, Any]:
         "feature_select": vision.feature_select,
         "select_strategy": vision.select_strategy,
         "connector": connector,
+        "scheme": TokenScheme.from_spec(proc),
         "patch_size": vision.patch_size,
         "image_size": vision.image_size,
         # Tokens the vision tower adds besides patches (CLIP's CLS); the processor counts them when kept.

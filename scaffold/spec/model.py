@@ -373,17 +373,30 @@ class TextSpec(_Strict):
     pad_token_id: int | None = Field(None, ge=0)
 
 
+def _token_text(v: str) -> str:
+    if v != v.strip() or any(ch.isspace() for ch in v):
+        raise ValueError("must not contain whitespace")
+    return v
+
+
+class DelimitersSpec(_Strict):
+    start: str = Field(min_length=1, description="Text token before each image's image tokens (InternVL's <img>).")
+    start_id: int = Field(ge=0)
+    end: str = Field(min_length=1, description="Text token after them (InternVL's </img>).")
+    end_id: int = Field(ge=0)
+
+    _no_space = field_validator("start", "end")(_token_text)
+
+
 class ProcessorSpec(_Strict):
     image_token: str = Field("<image>", min_length=1, description="Placeholder string for one image in prompts.")
     image_token_id: int = Field(ge=0, description="Token id of image_token; must be below text.vocab_size.")
+    image_delimiters: DelimitersSpec | None = Field(
+        None, description="Text tokens around each image's image tokens; they are text, not image features."
+    )
     chat_template: str | None = Field(None, description="Jinja chat template saved with the processor.")
 
-    @field_validator("image_token")
-    @classmethod
-    def _no_space(cls, v: str) -> str:
-        if v != v.strip() or any(ch.isspace() for ch in v):
-            raise ValueError("must not contain whitespace")
-        return v
+    _no_space = field_validator("image_token")(_token_text)
 
 
 VLM_SECTIONS = ("vision", "projector", "text", "processor")
@@ -568,6 +581,33 @@ def _processor_output_size(ip: ImageProcessorSpec) -> tuple[KeyPath, tuple[int, 
     return ("size",), None
 
 
+def delimiter_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
+    """Delimiter tokens are ordinary vocabulary entries of their own: below vocab_size, no other token's id or text."""
+    proc, text = spec.processor, spec.text
+    assert proc and text
+    delimiters = proc.image_delimiters
+    if delimiters is None:
+        return []
+    out: list[tuple[KeyPath, str]] = []
+    where = ("processor", "image_delimiters")
+    taken = {proc.image_token_id: "processor.image_token_id"}
+    taken.update({getattr(text, key): f"text.{key}" for key in ("bos_token_id", "eos_token_id", "pad_token_id")})
+    for side in ("start", "end"):
+        token, token_id = getattr(delimiters, side), getattr(delimiters, f"{side}_id")
+        if token_id >= text.vocab_size:
+            out.append(((*where, f"{side}_id"), f"must be below text.vocab_size {text.vocab_size}"))
+        elif token_id in taken:
+            out.append(((*where, f"{side}_id"), f"{token_id} is {taken[token_id]}"))
+        taken[token_id] = f"processor.image_delimiters.{side}_id"
+        if token == proc.image_token:
+            out.append(((*where, side), "must differ from processor.image_token"))
+    if delimiters.start == delimiters.end:
+        out.append(((*where, "end"), "must differ from start"))
+    if spec.vllm:
+        out.append((where, "image delimiters are not served by the vLLM model yet: set vllm: false"))
+    return out
+
+
 def connector_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
     """What a merge, a LayerNorm or a SwiGLU projector needs of the rest of the spec."""
     vision, projector, text = spec.vision, spec.projector, spec.text
@@ -680,6 +720,7 @@ def vlm_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
             out.append((("text", key), f"must be below vocab_size {text.vocab_size}"))
         elif value == proc.image_token_id:
             out.append((("text", key), f"{value} is processor.image_token_id"))
+    out += delimiter_problems(spec)
     ip = spec.image_processor
     if ip.do_convert_rgb and vision.num_channels != 3:
         out.append((("vision", "num_channels"), "must be 3 when image_processor.do_convert_rgb is true"))

@@ -51,6 +51,9 @@ from transformers.utils import is_torchvision_available
 
 IMAGE_TOKEN = "<IMG_CONTEXT>"
 IMAGE_TOKEN_ID = 127
+# Text tokens around each image's image tokens (start, end) by id; the processor's placeholder counts include them.
+IMAGE_DELIMITERS = {125: "<img>", 126: "</img>"}
+NUM_DELIMITERS = 2
 IMAGE_SIZE = 112
 # Features per tower input (one per patch, plus the CLS token when the spec keeps it); the tiles layout gives an
 # image several inputs, so its token count depends on its size.
@@ -76,7 +79,7 @@ MODEL_MODULES = sorted(
 def build_tokenizer(config):
     """A word-level tokenizer over the whole vocabulary: special tokens at the config's ids, words `w<id>` elsewhere."""
     text_config = config.text_config
-    tokens = {IMAGE_TOKEN_ID: IMAGE_TOKEN}
+    tokens = {IMAGE_TOKEN_ID: IMAGE_TOKEN, **IMAGE_DELIMITERS}
     roles = {}
     for role, token in (("pad_token", "<pad>"), ("bos_token", "<s>"), ("eos_token", "</s>")):
         token_id = getattr(text_config, role + "_id")
@@ -89,7 +92,8 @@ def build_tokenizer(config):
     backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
     roles.setdefault("pad_token", "<unk>")
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, padding_side="left", **roles)
-    tokenizer.add_tokens([AddedToken(IMAGE_TOKEN, special=True, normalized=False)], special_tokens=True)
+    texts = [IMAGE_TOKEN, *IMAGE_DELIMITERS.values()]
+    tokenizer.add_tokens([AddedToken(text, special=True, normalized=False) for text in texts], special_tokens=True)
     return tokenizer
 
 
@@ -182,7 +186,9 @@ def test_config_round_trip(config, tmp_path):
 
 
 def predicted_counts(processor):
-    return processor._get_num_multimodal_tokens(image_sizes=IMAGE_SIZES).num_image_tokens
+    """Image tokens of each test image: the placeholder count less the start and end tokens."""
+    counts = processor._get_num_multimodal_tokens(image_sizes=IMAGE_SIZES).num_image_tokens
+    return [count - NUM_DELIMITERS for count in counts]
 
 
 def test_processor_expands_each_image_token_to_the_feature_count(processor, image_batch):
@@ -211,7 +217,7 @@ def test_processor_predicts_the_token_count_without_processing(processor):
     predicted = processor._get_num_multimodal_tokens(image_sizes=sizes).num_image_tokens
     for (height, width), count in zip(sizes, predicted):
         inputs = processor(images=[smooth_image(height, width)], text=[IMAGE_TOKEN], return_tensors="pt")
-        assert (inputs["input_ids"] == IMAGE_TOKEN_ID).sum().item() == count, (height, width)
+        assert (inputs["input_ids"] == IMAGE_TOKEN_ID).sum().item() == count - NUM_DELIMITERS, (height, width)
 
 
 def test_model_gives_one_feature_per_image_token(model, processor, image_batch):
@@ -219,6 +225,19 @@ def test_model_gives_one_feature_per_image_token(model, processor, image_batch):
         features = model.get_image_features(**layout_inputs(image_batch)).pooler_output
     hidden = model.config.text_config.hidden_size
     assert [tuple(f.shape) for f in features] == [(count, hidden) for count in predicted_counts(processor)]
+
+
+def test_each_image_sits_between_the_start_and_end_tokens(processor):
+    """The placeholder of an image is the start token, its image tokens, the end token; the count includes both."""
+    sizes = [(40, 30), (IMAGE_SIZE * 2, IMAGE_SIZE)]
+    counts = processor._get_num_multimodal_tokens(image_sizes=sizes).num_image_tokens
+    images = [smooth_image(height, width) for height, width in sizes]
+    ids = processor(images=images, text=[f"{IMAGE_TOKEN} {IMAGE_TOKEN}"], add_special_tokens=False)["input_ids"][0]
+    start, end = IMAGE_DELIMITERS
+    expected = []
+    for count in counts:
+        expected += [start] + [IMAGE_TOKEN_ID] * (count - NUM_DELIMITERS) + [end]
+    assert list(ids) == expected
 
 
 def test_forward_and_generate_with_images(model, image_batch):

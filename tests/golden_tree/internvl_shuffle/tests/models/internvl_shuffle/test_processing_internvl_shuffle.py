@@ -35,13 +35,16 @@ if is_vision_available():
 
 IMAGE_TOKEN = "<IMG_CONTEXT>"
 IMAGE_TOKEN_ID = 127
+# Text tokens around each image's image tokens (start, end) by id; the processor's placeholder counts include them.
+IMAGE_DELIMITERS = {125: "<img>", 126: "</img>"}
+NUM_DELIMITERS = 2
 VOCAB_SIZE = 128
 SPECIAL_TOKEN_IDS = {"pad_token": 0, "bos_token": None, "eos_token": 2}
 # Image features the model gives per image at the generated image size; the processor expands each image token to as
 # many tokens.
 NUM_IMAGE_FEATURES = 16
 # The most image tokens one image can expand to: the layout gives an image more tokens the more views it needs.
-MAX_IMAGE_TOKENS = 112
+MAX_IMAGE_TOKENS = 114
 # The words of ProcessorTesterMixin's prompts: known words keep decoded text equal to the prompt (offsets tests).
 COMMON_TEST_WORDS = ["lower", "newer", "upper", "older", "longer", "string"]
 
@@ -50,7 +53,7 @@ def build_tokenizer():
     """A word-level tokenizer over the model's vocabulary: the image and special tokens at the model's ids, words
     `w<id>` elsewhere and `<unk>` for any other word. Words carry SentencePiece's `▁` word-start marker so that decoding
     restores the spaces between words and none around the image tokens."""
-    tokens = {IMAGE_TOKEN_ID: IMAGE_TOKEN}
+    tokens = {IMAGE_TOKEN_ID: IMAGE_TOKEN, **IMAGE_DELIMITERS}
     roles = {}
     for role, token in (("pad_token", "<pad>"), ("bos_token", "<s>"), ("eos_token", "</s>")):
         if SPECIAL_TOKEN_IDS[role] is not None:
@@ -66,7 +69,8 @@ def build_tokenizer():
     backend.decoder = decoders.Metaspace(prepend_scheme="always")
     roles.setdefault("pad_token", "<unk>")
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, **roles)
-    tokenizer.add_tokens([AddedToken(IMAGE_TOKEN, special=True, normalized=False)], special_tokens=True)
+    texts = [IMAGE_TOKEN, *IMAGE_DELIMITERS.values()]
+    tokenizer.add_tokens([AddedToken(text, special=True, normalized=False) for text in texts], special_tokens=True)
     return tokenizer
 
 
@@ -135,10 +139,10 @@ class InternvlShuffleProcessorTest(ProcessorTesterMixin, unittest.TestCase):
         for height, width in image_sizes:
             image = np.random.randint(0, 256, (height, width, 3), dtype=np.uint8)
             inputs = processor(text=f"lower {IMAGE_TOKEN}", images=[image], return_tensors="pt")
-            expanded.append(int((inputs["input_ids"] == IMAGE_TOKEN_ID).sum()))
+            expanded.append(int((inputs["input_ids"] == IMAGE_TOKEN_ID).sum()) + NUM_DELIMITERS)
             views.append(int(inputs["num_patches"][0]))
         self.assertEqual(counts["num_image_tokens"], expanded)
         self.assertEqual(counts["num_image_patches"], views)
-        self.assertEqual(expanded, [count * NUM_IMAGE_FEATURES for count in views])
+        self.assertEqual(expanded, [count * NUM_IMAGE_FEATURES + NUM_DELIMITERS for count in views])
         self.assertGreater(len(set(views)), 1, "the image sizes should give different view counts")
         self.assertTrue(all(count <= MAX_IMAGE_TOKENS for count in expanded))

@@ -49,6 +49,8 @@ class InternvlShuffleProcessor(ProcessorMixin):
         num_additional_image_tokens: int = 0,
         merge_factor: int = 2,
         image_token: str = "<IMG_CONTEXT>",
+        image_start_token: str = "<img>",
+        image_end_token: str = "</img>",
         chat_template: str | None = None,
         **kwargs,
     ):
@@ -63,6 +65,10 @@ class InternvlShuffleProcessor(ProcessorMixin):
             Side of the block of patch features the projector merges into one (`pixel_shuffle`).
         image_token (`str`, *optional*, defaults to `'<IMG_CONTEXT>'`):
             Placeholder of one image in prompts; the tokenizer must know it as a single token.
+        image_start_token (`str`, *optional*, defaults to `'<img>'`):
+            Text token before each image's image tokens; the tokenizer must know it as a single token.
+        image_end_token (`str`, *optional*, defaults to `'</img>'`):
+            Text token after them.
         """
         self.patch_size = patch_size
         self.vision_feature_select_strategy = vision_feature_select_strategy
@@ -70,7 +76,16 @@ class InternvlShuffleProcessor(ProcessorMixin):
         self.merge_factor = merge_factor
         self.image_token = getattr(tokenizer, "image_token", None) or image_token
         self.image_token_id = tokenizer.convert_tokens_to_ids(self.image_token)
+        self.image_start_token = image_start_token
+        self.image_end_token = image_end_token
+        self.image_start_token_id = tokenizer.convert_tokens_to_ids(image_start_token)
+        self.image_end_token_id = tokenizer.convert_tokens_to_ids(image_end_token)
         super().__init__(image_processor, tokenizer, chat_template=chat_template)
+
+    @property
+    def image_token_ids(self) -> list[int]:
+        """The tokens of an image's placeholder (`mm_token_type_ids` marks them): the image token and its delimiters."""
+        return [self.image_token_id, self.image_start_token_id, self.image_end_token_id]
 
     def tokens_per_tile(self, **images_kwargs) -> int:
         """Features of one tile (every tile and the thumbnail are one tower input of `size`)."""
@@ -86,7 +101,9 @@ class InternvlShuffleProcessor(ProcessorMixin):
 
     def replace_image_token(self, image_inputs: dict, image_idx: int, **kwargs) -> str:
         views = int(image_inputs["num_patches"][image_idx])
-        return self.image_token * (views * self.tokens_per_tile(**kwargs))
+        return (
+            self.image_start_token + self.image_token * (views * self.tokens_per_tile(**kwargs)) + self.image_end_token
+        )
 
     def _get_num_multimodal_tokens(self, image_sizes=None, **kwargs) -> MultiModalData:
         """Placeholder tokens per image for images of the given original (height, width) sizes, without processing
@@ -98,7 +115,7 @@ class InternvlShuffleProcessor(ProcessorMixin):
                 for height, width in image_sizes
             ]
             per_tile = self.tokens_per_tile(**kwargs)
-            vision_data["num_image_tokens"] = [count * per_tile for count in views]
+            vision_data["num_image_tokens"] = [count * per_tile + 2 for count in views]
             vision_data["num_image_patches"] = views
         return MultiModalData(**vision_data)
 
