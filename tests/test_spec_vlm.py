@@ -50,7 +50,7 @@ def errors_of(write_spec, text: str) -> list[str]:
 def test_valid_model_spec_loads(write_spec):
     spec = load_spec(write_spec(VALID))
     assert spec.is_vlm
-    assert spec.vision.num_image_features == 4
+    assert spec.vision.features_per_view() == 4
     assert spec.image_processor.pad_to_square is True
 
 
@@ -68,7 +68,7 @@ def test_valid_model_spec_loads(write_spec):
         ),
         (
             ("type: mlp2x_gelu", "type: mlp0x_gelu"),
-            "spec.yaml:18:3: projector.type: must be linear, identity or mlpNx",
+            "spec.yaml:18:3: projector.type: must be linear, identity, swiglu or mlpNx",
         ),
         (("type: mlp2x_gelu", "type: conv"), "spec.yaml:18:3: projector.type: must be linear"),
         (("image_token_id: 63", "image_token_id: 64"), "spec.yaml:29:3: processor.image_token_id: must be below"),
