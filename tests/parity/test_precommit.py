@@ -73,3 +73,19 @@ def test_precommit_blocks_divergence(tmp_path):
     bad = try_repo()
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert "PAR020 default `patch_size` differs" in bad.stdout
+
+
+def test_the_hook_skips_scaffold_update_merge_base():
+    """`.scaffold/<m>/base/` holds copies of what scaffold rendered (committed with a package): not checked."""
+    import re
+    from pathlib import Path
+
+    from ruamel.yaml import YAML
+
+    [hook] = YAML(typ="safe").load((Path(__file__).resolve().parents[2] / ".pre-commit-hooks.yaml").read_text())
+    files, exclude = re.compile(hook["files"]), re.compile(hook["exclude"])
+    base = ".scaffold/tiny/base/tiny/image_processing_pil_tiny.py"
+    for path in (base, "sub/" + base):
+        assert files.search(path) and exclude.search(path)
+    for path in ("tiny/image_processing_pil_tiny.py", "src/transformers/models/x/image_processing_x.py"):
+        assert files.search(path) and not exclude.search(path)
