@@ -35,28 +35,30 @@ def generated_modeling(tmp_path, spec_text: str, name: str):
         sys.path.remove(str(tmp_path))
 
 
-def renamed(text: str, model_type: str, name: str) -> str:
-    spec = load_spec(SHUFFLE if "internvl_shuffle" in text else MERGE)
+def renamed(example, model_type: str, name: str) -> str:
+    """The example's spec text under another model name (each fixture imports a package of its own)."""
+    spec = load_spec(example)
+    text = example.read_text()
     return text.replace(spec.model.model_type, model_type).replace(f"name: {spec.model.name}", f"name: {name}")
 
 
 @pytest.fixture(scope="module")
 def shuffle_module(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("shuffle")
-    return generated_modeling(tmp, renamed(SHUFFLE.read_text(), "fid_shuffle", "FidShuffle"), "shuffle")
+    return generated_modeling(tmp, renamed(SHUFFLE, "fid_shuffle", "FidShuffle"), "shuffle")
 
 
 @pytest.fixture(scope="module")
 def merge_module(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("merge")
-    return generated_modeling(tmp, renamed(MERGE.read_text(), "fid_merge", "FidMerge"), "merge")
+    return generated_modeling(tmp, renamed(MERGE, "fid_merge", "FidMerge"), "merge")
 
 
 @pytest.fixture(scope="module")
 def aya_module(tmp_path_factory):
     """Aya Vision's connector: pixel shuffle 2, LayerNorm, SwiGLU."""
     tmp = tmp_path_factory.mktemp("aya")
-    text = renamed(MERGE.read_text(), "fid_aya", "FidAya").replace("kind: patch_merge", "kind: pixel_shuffle")
+    text = renamed(MERGE, "fid_aya", "FidAya").replace("kind: patch_merge", "kind: pixel_shuffle")
     return generated_modeling(tmp, text, "aya")
 
 

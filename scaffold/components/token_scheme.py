@@ -37,8 +37,3 @@ class TokenScheme:
     def text_tokens(self) -> dict[int, str]:
         """The delimiters by id: tokenizers (and the generated tests' tokenizers) must hold them as single tokens."""
         return {self.start_id: self.start, self.end_id: self.end} if self.delimited else {}
-
-    def placeholder(self, features: int) -> str:
-        """One image's text in a processed prompt."""
-        body = self.image_token * features
-        return f"{self.start}{body}{self.end}" if self.delimited else body

@@ -100,8 +100,11 @@ def locked_model_types(out_dir: Path) -> list[str]:
     return sorted(p.parent.name for p in root.glob(f"*/{LOCK_FILE}") if p.is_file())
 
 
-def read_lock(out_dir: Path, model_type: str, *, pending: bool = False) -> tuple[Lock, dict[str, str]]:
-    """The lock and the merge base (path -> text) of one model; a LockError names what is wrong."""
+def read_lock(
+    out_dir: Path, model_type: str, *, pending: bool = False, with_base: bool = True
+) -> tuple[Lock, dict[str, str]]:
+    """The lock and (unless `with_base` is false) the merge base, path -> text, of one model; a LockError names what
+    is wrong."""
     rel = lock_path(model_type, pending=pending)
     path = out_dir / rel
     if not path.is_file():
@@ -130,7 +133,7 @@ def read_lock(out_dir: Path, model_type: str, *, pending: bool = False) -> tuple
         raise LockError(f"{path}: model_type: is {lock.model_type!r}, but the folder is {model_type!r}")
     base: dict[str, str] = {}
     for file, entry in lock.files.items():
-        if not entry.role.has_base:
+        if not with_base or not entry.role.has_base:
             continue
         copy = out_dir / base_path(model_type, file, pending=pending)
         if not copy.is_file():

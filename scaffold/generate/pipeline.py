@@ -32,6 +32,13 @@ def _ruff_config(target: Target) -> Path | None:
 
 def render_spec(spec: Spec, target: Target = PACKAGE, *, year: int | None = None) -> dict[str, str]:
     """Relative path -> final file text, for every file the spec produces."""
+    return render_with_roles(spec, target, year=year)[0]
+
+
+def render_with_roles(
+    spec: Spec, target: Target = PACKAGE, *, year: int | None = None
+) -> tuple[dict[str, str], dict[str, Role]]:
+    """The rendered files and each one's role: in-tree, the model files split from the modular file are derived."""
     the_plan = plan(spec, target, year=year)
     config = _ruff_config(target)
     files: dict[str, str] = {}
@@ -56,15 +63,8 @@ def render_spec(spec: Spec, target: Target = PACKAGE, *, year: int | None = None
     ]
     items = [(files[path], _in_root(target, path), config) for path in to_format]
     files.update(zip(to_format, format_many(items), strict=True))
-    return files
-
-
-def file_roles(spec: Spec, target: Target, files: dict[str, str]) -> dict[str, Role]:
-    """Each rendered file's role: in-tree, the model files split from the modular file are derived."""
-    if not target.in_tree:
-        return dict.fromkeys(files, Role.GENERATED)
-    derived = set(plan(spec, target, year=0).modular.derived_paths.values())
-    return {path: Role.DERIVED if path in derived else Role.GENERATED for path in files}
+    derived_paths = set(modular.derived_paths.values()) if target.in_tree else set()
+    return files, {path: Role.DERIVED if path in derived_paths else Role.GENERATED for path in files}
 
 
 @dataclass(frozen=True)
@@ -86,14 +86,14 @@ def render_output(
     *,
     year: int | None = None,
     added: datetime.date | None = None,
-    rendered: dict[str, str] | None = None,
+    rendered: tuple[dict[str, str], dict[str, Role]] | None = None,
 ) -> Output:
-    """Render the spec for the target (unless `rendered` is render_spec's result for `year`); in a tree also add
-    the doc page and compute the registration edits (libcst) against the tree's files."""
+    """Render the spec for the target (unless `rendered` is render_with_roles' result for `year`); in a tree also
+    add the doc page and compute the registration edits (libcst) against the tree's files."""
     year = copyright_year() if year is None else year
     added = added or datetime.date.today()
-    files = dict(rendered) if rendered is not None else render_spec(spec, target, year=year)
-    roles = file_roles(spec, target, files)
+    files, roles = rendered if rendered is not None else render_with_roles(spec, target, year=year)
+    files, roles = dict(files), dict(roles)
     edits: list[FileOp] = []
     registered: dict[str, str] = {}
     if target.in_tree:
@@ -152,13 +152,14 @@ def generate(
     if not dry_run:
         recover_stale_staging(out_dir)  # before the lock is read: a killed run may have half-written it
     year, added = pinned_dates(out_dir, spec.model.model_type)
-    rendered = render_spec(spec, target, year=year)
+    rendered = render_with_roles(spec, target, year=year)
     if target.in_tree:
         from scaffold.intree import registry
 
         names = Names.from_parts(spec.model.name, spec.model.model_type)
-        modular = the_modular_path(rendered)
-        rerun = (out_dir / modular).is_file() and read_existing_text(out_dir / modular) == rendered[modular]
+        files = rendered[0]
+        modular = the_modular_path(files)
+        rerun = (out_dir / modular).is_file() and read_existing_text(out_dir / modular) == files[modular]
         if not rerun and not force:  # a re-run of the same spec is a no-op; anything else must be a new model
             problems = registry.existing_names(out_dir, names)
             if problems:
@@ -179,7 +180,7 @@ def generate(
 def pinned_dates(out_dir: Path, model_type: str) -> tuple[int, datetime.date | None]:
     """The year and doc-page date of an earlier run's lock, so re-running another year changes nothing; else now."""
     try:
-        lock, _ = read_lock(out_dir, model_type)
+        lock, _ = read_lock(out_dir, model_type, with_base=False)
     except LockError:
         return copyright_year(), None
     return lock.year, lock.added

@@ -124,7 +124,7 @@ def layout_test_context(spec: Spec) -> dict[str, Any]:
     out: dict[str, Any] = {"blocks": f"layout_tests/{layout.kind}", "tester_kwargs": {}, "max_image_tokens": None}
     if vision is None:
         return out
-    merge_factor = spec.projector.merge.factor if spec.projector and spec.projector.merge else 1
+    merge_factor = Connector.from_spec(spec.projector, spec.text.hidden_size).factor if spec.is_vlm else 1
     tile, patch, per_view = vision.image_size, vision.patch_size, vision.features_per_view(merge_factor)
     if layout.kind == "grid":
         size = ip.resolved_size() or {}
