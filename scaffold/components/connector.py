@@ -62,6 +62,10 @@ class Connector:
         """The module-level merge function and the lines the projector needs for it."""
         return None if self.merge is None else f"blocks/connectors/{self.merge}.py.jinja"
 
+    def mlp_input_width(self, vision_width: int) -> int:
+        """Width of the features the MLP sees: a pixel shuffle stacks factor^2 of them, a patch merge maps back."""
+        return vision_width * self.factor**2 if self.merge == "pixel_shuffle" else vision_width
+
     @property
     def swiglu(self) -> bool:
         return self.mlp == "swiglu"

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from scaffold.components.connector import Connector
 from scaffold.components.tokens import tokens_per_view
 from scaffold.spec.names import model_type_problem, name_problem
 from scaffold.transformers_api import (
@@ -613,7 +614,7 @@ def connector_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
     vision, projector, text = spec.vision, spec.projector, spec.text
     assert vision and projector and text
     out: list[tuple[KeyPath, str]] = []
-    plain = projector.merge is None and not projector.layer_norm and projector.type != "swiglu"
+    plain = Connector.from_spec(projector, text.hidden_size).plain
     if not plain and projector.type not in ("linear", "identity", "mlp2x_gelu", "swiglu"):
         out.append(
             (
@@ -693,15 +694,14 @@ def vlm_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
         out.append((("vision", "feature_select"), f"{vision.family} has no CLS token; use patch"))
     out += connector_problems(spec)
     if projector.type == "identity":
-        width = vision.hidden_size * len(vision.feature_layers)
-        if projector.merge is not None and projector.merge.kind == "pixel_shuffle":
-            width *= projector.merge.factor**2
+        selected = vision.hidden_size * len(vision.feature_layers)
+        width = Connector.from_spec(projector, text.hidden_size).mlp_input_width(selected)
         if width != text.hidden_size:
             detail = f"vision.hidden_size {vision.hidden_size}"
             if len(vision.feature_layers) > 1:
                 detail += f" x {len(vision.feature_layers)} feature layers"
-            if projector.merge is not None and projector.merge.kind == "pixel_shuffle":
-                detail += f" x {projector.merge.factor}^2 (pixel_shuffle)"
+            if width != selected:
+                detail += f" x {width // selected} (the merge)"
             out.append(
                 (
                     ("projector", "type"),
