@@ -172,6 +172,7 @@ def test_model_imports_resolves_and_generates(generated):
         from transformers.models.auto.processing_auto import PROCESSOR_MAPPING_NAMES
         assert PROCESSOR_MAPPING_NAMES[{names.model_type!r}] == {names.processor_class!r}
         size = config.vision_config.image_size
+        size = size[0] if isinstance(size, (list, tuple)) else size  # InternViT keeps (height, width)
         # An image of another size and aspect ratio: a dynamic layout (grid, tiles) gives it several views.
         image = torch.randint(0, 256, (3, size + 5, 2 * size), dtype=torch.uint8)
         image_inputs = dict({names.image_processor}()(image, return_tensors="pt"))

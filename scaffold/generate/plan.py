@@ -11,7 +11,10 @@ from typing import Any
 from scaffold.codegen.literals import PyExpr, py_literal
 from scaffold.components import tokens
 from scaffold.components.connector import Connector
+from scaffold.components.decoder import Decoder
+from scaffold.components.hf_models import model_facts
 from scaffold.components.token_scheme import TokenScheme
+from scaffold.components.tower import Tower
 from scaffold.generate.modular import SplitOptions, tree_header
 from scaffold.spec.model import NAMED_MEANS, NAMED_STDS, Spec
 from scaffold.spec.names import Names
@@ -196,72 +199,28 @@ def image_processor_context(spec: Spec, names: Names) -> dict[str, Any]:
 # The license header's holder: transformers' own convention for models contributed to it.
 COPYRIGHT_HOLDER = "The HuggingFace Team"
 
-VISION_MODEL_TYPES = {"clip": "clip_vision_model", "siglip": "siglip_vision_model"}
-TEXT_MODEL_TYPES = {"llama": "llama", "qwen2": "qwen2"}
-# transformers classes of each family, for docstrings and the modular file.
-VISION_CLASSES = {"clip": "CLIPVisionModel", "siglip": "SiglipVisionModel"}
-TEXT_CLASSES = {"llama": "LlamaModel", "qwen2": "Qwen2Model"}
-
-
-def vision_config_kwargs(spec: Spec) -> dict[str, Any]:
-    v = spec.vision
-    assert v is not None
-    out: dict[str, Any] = {
-        "hidden_size": v.hidden_size,
-        "intermediate_size": v.intermediate_size,
-        "num_hidden_layers": v.num_hidden_layers,
-        "num_attention_heads": v.num_attention_heads,
-        "num_channels": v.num_channels,
-        "image_size": v.image_size,
-        "patch_size": v.patch_size,
-    }
-    if v.hidden_act is not None:
-        out["hidden_act"] = v.hidden_act
-    if v.layer_norm_eps is not None:
-        out["layer_norm_eps"] = v.layer_norm_eps
-    if v.family == "siglip":
-        out["vision_use_head"] = False  # LLaVA reads hidden states; the pooling head would be dead weight
-    return out
-
-
-def text_config_kwargs(spec: Spec) -> dict[str, Any]:
-    t = spec.text
-    assert t is not None
-    out: dict[str, Any] = {
-        "vocab_size": t.vocab_size,
-        "hidden_size": t.hidden_size,
-        "intermediate_size": t.intermediate_size,
-        "num_hidden_layers": t.num_hidden_layers,
-        "num_attention_heads": t.num_attention_heads,
-        "num_key_value_heads": t.num_key_value_heads if t.num_key_value_heads is not None else t.num_attention_heads,
-        "max_position_embeddings": t.max_position_embeddings,
-    }
-    if t.hidden_act is not None:
-        out["hidden_act"] = t.hidden_act
-    if t.rms_norm_eps is not None:
-        out["rms_norm_eps"] = t.rms_norm_eps
-    out["tie_word_embeddings"] = t.tie_word_embeddings
-    out["bos_token_id"] = t.bos_token_id
-    out["eos_token_id"] = t.eos_token_id
-    out["pad_token_id"] = t.pad_token_id
-    return out
-
 
 def vlm_context(spec: Spec, names: Names) -> dict[str, Any]:
     """Everything the config, modeling, processing, modular and model-test templates need."""
     vision, projector, text, proc = spec.vision, spec.projector, spec.text, spec.processor
     assert vision is not None and projector is not None and text is not None and proc is not None
     connector = Connector.from_spec(projector, text.hidden_size)
+    tower = Tower.from_spec(vision, model_facts(vision.model_type))
+    decoder = Decoder.from_spec(text, model_facts(text.family))
     return {
         "names": names,
+        "tower": tower,
+        "decoder": decoder,
         "vision_family": vision.family,
         "text_family": text.family,
-        "vision_model_type": VISION_MODEL_TYPES[vision.family],
-        "text_model_type": TEXT_MODEL_TYPES[text.family],
-        "vision_class": VISION_CLASSES[vision.family],
-        "text_class": TEXT_CLASSES[text.family],
-        "vision_kwargs": vision_config_kwargs(spec),
-        "text_kwargs": text_config_kwargs(spec),
+        "vision_model_type": tower.model_type,
+        "text_model_type": decoder.model_type,
+        "vision_class": tower.facts.model_class,
+        "text_class": decoder.facts.model_class,
+        "vision_config_class": tower.facts.config_class,
+        "text_config_class": decoder.facts.config_class,
+        "vision_kwargs": tower.config_kwargs,
+        "text_kwargs": decoder.config_kwargs,
         "image_token": proc.image_token,
         "image_token_id": proc.image_token_id,
         "chat_template": proc.chat_template,
@@ -303,13 +262,9 @@ def vlm_context(spec: Spec, names: Names) -> dict[str, Any]:
     }
 
 
-# vLLM's own vision towers, by family: (module under vllm.model_executor.models, class).
-VLLM_VISION_CLASSES = {"clip": ("clip", "CLIPVisionModel"), "siglip": ("siglip", "SiglipVisionModel")}
-
-
 def vllm_context(vlm: dict[str, Any], names: Names) -> dict[str, Any]:
     """What the vLLM module, its plugin module, its tests and the package metadata need, on top of the model's."""
-    module, cls = VLLM_VISION_CLASSES[vlm["vision_family"]]
+    module, cls = vlm["tower"].vllm
     return {
         **vlm,
         "vllm_vision_module": module,

@@ -14,8 +14,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from scaffold.components import decoder as decoder_component
+from scaffold.components import tower as tower_component
 from scaffold.components.connector import Connector
+from scaffold.components.hf_models import UnknownModelType, config_key_problems, model_facts
 from scaffold.components.tokens import tokens_per_view
+from scaffold.components.tower import TRAITS, tower_model_type
 from scaffold.spec.names import model_type_problem, name_problem
 from scaffold.transformers_api import (
     BACKEND_RESERVED_NAMES,
@@ -278,12 +282,35 @@ class ImageProcessorSpec(_Strict):
 PROJECTOR_TYPE = re.compile(r"^(linear|identity|swiglu|mlp([1-9][0-9]*)x_gelu)$")
 
 
+def _model_type_name(value: str) -> str:
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", value):
+        raise ValueError(f"must be a transformers model type (lower-case letters, digits, _), got {value!r}")
+    return value
+
+
 class VisionSpec(_Strict):
-    family: Literal["clip", "siglip"] = Field(description="Vision tower: CLIPVisionModel or SiglipVisionModel.")
+    family: str = Field(
+        description="Vision tower: clip, siglip, siglip2 (fixed size), internvl_vision, or any vision model type of "
+        "the installed transformers that AutoModel builds (its config class checks the keys)."
+    )
+    cls_token: bool | None = Field(
+        None,
+        description="Whether the tower's hidden states start with a CLS token. Known for clip (yes), siglip, siglip2 "
+        "(no) and internvl_vision (yes); required for other towers.",
+    )
+    config: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Further fields of the tower's config class, passed through; unknown fields and wrong types "
+        "are errors.",
+    )
     image_size: int = Field(gt=0, description="Input resolution of the tower (square).")
     patch_size: int = Field(gt=0)
     hidden_size: int = Field(gt=0)
-    intermediate_size: int = Field(gt=0)
+    intermediate_size: int | None = Field(
+        None,
+        gt=0,
+        description="Unset: the tower's default (a tower without it, e.g. DINOv2, sizes its MLP otherwise).",
+    )
     num_hidden_layers: int = Field(gt=0)
     num_attention_heads: int = Field(gt=0)
     num_channels: int = Field(3, gt=0)
@@ -303,9 +330,18 @@ class VisionSpec(_Strict):
             raise ValueError("must name at least one layer")
         return v
 
+    _family = field_validator("family")(_model_type_name)
+
+    @property
+    def model_type(self) -> str:
+        return tower_model_type(self.family)
+
     @property
     def has_cls(self) -> bool:
-        return self.family == "clip"
+        if self.cls_token is not None:
+            return self.cls_token
+        traits = TRAITS.get(self.model_type)
+        return traits is not None and traits.has_cls
 
     @property
     def feature_layers(self) -> list[int]:
@@ -358,7 +394,15 @@ class ProjectorSpec(_Strict):
 
 
 class TextSpec(_Strict):
-    family: Literal["llama", "qwen2"] = Field(description="Language model: Llama or Qwen2 decoder.")
+    family: str = Field(
+        description="Language model: the model type of any decoder of the installed transformers with a causal-LM "
+        "class, e.g. llama, qwen2, qwen3, mistral, gemma2, cohere2 (its config class checks the keys)."
+    )
+    config: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Further fields of the decoder's config class (e.g. head_dim), passed through; unknown fields "
+        "and wrong types are errors.",
+    )
     vocab_size: int = Field(gt=0)
     hidden_size: int = Field(gt=0)
     intermediate_size: int = Field(gt=0)
@@ -372,6 +416,8 @@ class TextSpec(_Strict):
     bos_token_id: int | None = Field(None, ge=0)
     eos_token_id: int | None = Field(None, ge=0)
     pad_token_id: int | None = Field(None, ge=0)
+
+    _family = field_validator("family")(_model_type_name)
 
 
 def _token_text(v: str) -> str:
@@ -658,6 +704,66 @@ def connector_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
     return out
 
 
+def tower_problems(vision: VisionSpec) -> list[tuple[KeyPath, str]]:
+    """The tower must be a vision model of transformers that scaffold can call, with the keys its config has."""
+    try:
+        facts = model_facts(vision.model_type)
+    except UnknownModelType as exc:
+        return [(("vision", "family"), str(exc))]
+    if facts.model_class is None:
+        return [(("vision", "family"), f"AutoModel builds no model from {facts.config_class}")]
+    if facts.causal_lm_class is not None:
+        return [(("vision", "family"), f"{vision.family} is a language model, not a vision tower")]
+    out: list[tuple[KeyPath, str]] = []
+    traits = TRAITS.get(vision.model_type)
+    if traits is None and vision.cls_token is None:
+        out.append(
+            (
+                ("vision", "family"),
+                f"scaffold does not know whether {vision.model_type}'s hidden states start with a CLS token: "
+                "set vision.cls_token",
+            )
+        )
+    by_patches = traits is not None and traits.size_key == "num_patches"
+    typed = {
+        key: getattr(vision, key)
+        for key in tower_component.TYPED_KEYS
+        if (key in vision.model_fields_set or getattr(vision, key) is not None)
+        and not (by_patches and key == "image_size")
+        and not (key == "num_channels" and key not in vision.model_fields_set)
+    }
+    return out + config_key_problems("vision", facts, typed, vision.config)
+
+
+def decoder_problems(text: TextSpec) -> list[tuple[KeyPath, str]]:
+    """The decoder must be a causal LM of transformers, with the keys its config has."""
+    try:
+        facts = model_facts(text.family)
+    except UnknownModelType as exc:
+        return [(("text", "family"), str(exc))]
+    if facts.model_class is None or facts.causal_lm_class is None:
+        return [(("text", "family"), f"{text.family} is not a decoder: transformers has no causal-LM class for it")]
+    typed = {
+        key: getattr(text, key)
+        for key, _ in decoder_component.TYPED_KEYS
+        if key in text.model_fields_set and getattr(text, key) is not None
+    }
+    return config_key_problems("text", facts, typed, text.config)
+
+
+def vllm_model_problems(vision: VisionSpec, text: TextSpec) -> list[tuple[KeyPath, str]]:
+    """The generated vLLM model builds the tower from vLLM's own classes and the decoder from vLLM's registry."""
+    out: list[tuple[KeyPath, str]] = []
+    traits = TRAITS.get(vision.model_type)
+    if traits is None or traits.vllm is None:
+        served = ", ".join(sorted(model_type for model_type, t in TRAITS.items() if t.vllm))
+        out.append((("vision", "family"), f"the vLLM model has towers for {served} only: set vllm: false"))
+    if text.family not in decoder_component.VLLM_DECODERS:
+        served = ", ".join(sorted(decoder_component.VLLM_DECODERS))
+        out.append((("text", "family"), f"the vLLM model is tested with the {served} decoders only: set vllm: false"))
+    return out
+
+
 def vlm_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
     """The model sections: all four together, and the shapes they must agree on."""
     present = [key for key in VLM_SECTIONS if getattr(spec, key) is not None]
@@ -672,6 +778,11 @@ def vlm_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
         return out
     vision, projector, text, proc = spec.vision, spec.projector, spec.text, spec.processor
     assert vision and projector and text and proc
+    models = tower_problems(vision) + decoder_problems(text)
+    if models:  # the rest reads the tower's traits and the configs' keys
+        return out + models
+    if spec.vllm:
+        out += vllm_model_problems(vision, text)
     if vision.image_size % vision.patch_size:
         out.append((("vision", "patch_size"), f"must divide image_size {vision.image_size}"))
     for section, cfg in (("vision", vision), ("text", text)):

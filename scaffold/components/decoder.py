@@ -1,0 +1,66 @@
+"""The language model: any decoder of transformers with a base model (AutoModel) and a causal-LM head class. The
+component owns its model type and config keys, and what the head does to the logits besides the linear layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from scaffold.components.hf_models import ModelFacts, config_value
+
+# The spec's typed text keys, in the order they reach the config; (key, always written).
+TYPED_KEYS = (
+    ("vocab_size", True),
+    ("hidden_size", True),
+    ("intermediate_size", True),
+    ("num_hidden_layers", True),
+    ("num_attention_heads", True),
+    ("num_key_value_heads", True),
+    ("max_position_embeddings", True),
+    ("hidden_act", False),
+    ("rms_norm_eps", False),
+    ("tie_word_embeddings", True),
+    ("bos_token_id", True),
+    ("eos_token_id", True),
+    ("pad_token_id", True),
+)
+
+# Decoders the generated vLLM model is tested with (vLLM builds them from its own registry).
+VLLM_DECODERS = frozenset({"llama", "qwen2"})
+
+
+@dataclass(frozen=True)
+class Decoder:
+    family: str  # as the spec names it: the decoder's model type
+    facts: ModelFacts
+    config_kwargs: dict[str, Any]
+
+    @classmethod
+    def from_spec(cls, text, facts: ModelFacts) -> Decoder:
+        return cls(text.family, facts, _config_kwargs(text, facts))
+
+    @property
+    def model_type(self) -> str:
+        return self.family
+
+    @property
+    def softcapping(self) -> bool:
+        """The causal-LM head caps the logits with tanh (Gemma 2's `final_logit_softcapping`); the VLM's head does
+        too, as PaliGemma's does. Cohere's `logit_scale` is not applied, as Aya Vision's and Cohere2-Vision's heads
+        do not."""
+        return "final_logit_softcapping" in self.facts.field_types
+
+
+def _config_kwargs(text, facts: ModelFacts) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    fields = facts.field_types
+    for key, always in TYPED_KEYS:
+        value = getattr(text, key)
+        if key == "num_key_value_heads" and value is None:
+            value = text.num_attention_heads
+        if value is None and not always:
+            continue
+        if key in fields or key in text.model_fields_set:  # a key the config lacks is reported by the spec checks
+            out[key] = value
+    out.update({key: config_value(fields.get(key, ""), value) for key, value in text.config.items()})
+    return out
