@@ -46,8 +46,11 @@ if is_torch_available():
 # tokens the vision tower adds besides patches (1) unless the "default" strategy drops the first
 # one, as the model counts them (the generated image size gives 16).
 PATCH_SIZE = 14
-IMAGE_SIZE = 2 * PATCH_SIZE
-NUM_IMAGE_TOKENS = (IMAGE_SIZE // PATCH_SIZE) ** 2 + 1 - 1
+# The connector merges each 2x2 block of patch features into one: the image is 2 x 2 such blocks.
+MERGE_FACTOR = 2
+IMAGE_SIZE = 2 * PATCH_SIZE * MERGE_FACTOR
+NUM_IMAGE_TOKENS = (IMAGE_SIZE // PATCH_SIZE // MERGE_FACTOR) ** 2
+
 # Views per test image (two tiles and the thumbnail): the tiles layout stacks all views of all images in
 # `pixel_values` and gives each image's count as `num_patches`; an image's tokens are its views' features in order.
 NUM_VIEWS = 3

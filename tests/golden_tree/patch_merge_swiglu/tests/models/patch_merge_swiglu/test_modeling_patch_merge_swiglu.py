@@ -46,8 +46,10 @@ if is_torch_available():
 # tokens the vision tower adds besides patches (1) unless the "default" strategy drops the first
 # one, as the model counts them (the generated image size gives 16).
 PATCH_SIZE = 14
-IMAGE_SIZE = 2 * PATCH_SIZE
-NUM_IMAGE_TOKENS = (IMAGE_SIZE // PATCH_SIZE) ** 2 + 1 - 1
+# The connector merges each 2x2 block of patch features into one: the image is 2 x 2 such blocks.
+MERGE_FACTOR = 2
+IMAGE_SIZE = 2 * PATCH_SIZE * MERGE_FACTOR
+NUM_IMAGE_TOKENS = (IMAGE_SIZE // PATCH_SIZE // MERGE_FACTOR) ** 2
 
 
 class PatchMergeSwigluModelTester(VLMModelTester):
