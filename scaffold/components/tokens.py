@@ -23,9 +23,17 @@ def tokens_per_view(
     return count - 1 if select_strategy == "default" else count
 
 
-EMITTED = (tokens_per_view,)
+def tile_marker_tokens(rows: int, columns: int) -> int:
+    """Text tokens Idefics3-style tile markers add to an image cut into rows x columns tiles: the around token and a
+    `<row_r_col_c>` token before each tile, a newline after each row of tiles and one more, then the around token, the
+    global-image token before the thumbnail's features and the around token after them (newlines count one token
+    each, as Idefics3's processor counts them). An image of one tile is its global image alone: three tokens."""
+    if rows * columns <= 1:
+        return 3
+    return 2 * rows * columns + rows + 1 + 3
 
 
-def emitted_source() -> str:
-    """The source of the functions every generated package carries, as scaffold runs them."""
-    return "\n\n".join(inspect.getsource(function) for function in EMITTED)
+def emitted_source(functions=(tokens_per_view,)) -> str:
+    """The source of the functions a generated package carries (those its components count with), as scaffold
+    runs them."""
+    return "\n\n".join(inspect.getsource(function) for function in functions)

@@ -144,9 +144,13 @@ def layout_test_context(spec: Spec) -> dict[str, Any]:
     elif layout.kind == "tiles":
         thumbnail = 1 if layout.use_thumbnail and layout.max_tiles > 1 else 0
         out["max_image_tokens"] = (layout.max_tiles + thumbnail) * per_view
-    delimiters = TokenScheme.from_spec(spec.processor).num_delimiters if spec.processor else 0
-    if delimiters:  # the placeholder of one image holds its delimiters too
-        out["max_image_tokens"] = (out["max_image_tokens"] or per_view) + delimiters
+    scheme = TokenScheme.from_spec(spec.processor, layout) if spec.processor else None
+    if scheme is not None and scheme.delimited:  # the placeholder of one image holds its delimiters too
+        out["max_image_tokens"] = (out["max_image_tokens"] or per_view) + scheme.num_delimiters
+    if scheme is not None and scheme.tile_markers:  # and its markers, the most for the widest grid of tiles
+        out["max_image_tokens"] += max(
+            tokens.tile_marker_tokens(rows, layout.max_tiles // rows) for rows in range(1, layout.max_tiles + 1)
+        )
     return out
 
 
@@ -230,7 +234,7 @@ def vlm_context(spec: Spec, names: Names) -> dict[str, Any]:
         "feature_select": vision.feature_select,
         "select_strategy": vision.select_strategy,
         "connector": connector,
-        "scheme": TokenScheme.from_spec(proc),
+        "scheme": TokenScheme.from_spec(proc, spec.image_processor.layout),
         "patch_size": vision.patch_size,
         "image_size": vision.image_size,
         # Tokens the vision tower adds besides patches (CLIP's CLS); the processor counts them when kept.
@@ -329,8 +333,10 @@ def modular_context(
         ]
     image_utils = list(ip_ctx["image_utils_imports"])
     kind = spec.image_processor.layout.kind
-    if vlm and kind == "fixed":
+    if vlm and (kind == "fixed" or vlm["scheme"].tile_markers):
         image_utils += ["get_image_size", "to_numpy_array"]
+    if vlm and vlm["scheme"].tile_markers:
+        image_utils += ["is_pil_image", "make_flat_list_of_images"]
     if kind == "grid":
         image_utils.append("ChannelDimension")
     if kind != "fixed":
@@ -341,12 +347,20 @@ def modular_context(
         "image_utils_all": sorted(image_utils, key=_isort_key),
         "vlm": vlm is not None,
         "target": target.kind,
-        "tokens_source": tokens.emitted_source(),
+        "tokens_source": tokens.emitted_source(token_functions(vlm)),
         "year": year,
         "copyright_holder": COPYRIGHT_HOLDER,
         "checkpoint": f"your-org/{names.model_type}",
         "exported": exported,
     }
+
+
+def token_functions(vlm: dict | None) -> list:
+    """The token arithmetic the package carries: tokens per view, and what its token scheme adds."""
+    functions = [tokens.tokens_per_view]
+    if vlm and vlm["scheme"].tile_markers:
+        functions.append(tokens.tile_marker_tokens)
+    return functions
 
 
 def plan(spec: Spec, target: Target = PACKAGE, *, year: int | None = None) -> Plan:

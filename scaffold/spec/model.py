@@ -435,11 +435,31 @@ class DelimitersSpec(_Strict):
     _no_space = field_validator("start", "end")(_token_text)
 
 
+class TileMarkersSpec(_Strict):
+    around: str = Field(
+        "<fake_token_around_image>",
+        min_length=1,
+        description="Text token before each tile's marker and before and after the global image (Idefics3's).",
+    )
+    around_id: int = Field(ge=0)
+    global_image: str = Field(
+        "<global-img>", min_length=1, description="Text token before the thumbnail's image tokens (Idefics3's)."
+    )
+    global_image_id: int = Field(ge=0)
+
+    _no_space = field_validator("around", "global_image")(_token_text)
+
+
 class ProcessorSpec(_Strict):
     image_token: str = Field("<image>", min_length=1, description="Placeholder string for one image in prompts.")
     image_token_id: int = Field(ge=0, description="Token id of image_token; must be below text.vocab_size.")
     image_delimiters: DelimitersSpec | None = Field(
         None, description="Text tokens around each image's image tokens; they are text, not image features."
+    )
+    tile_markers: TileMarkersSpec | None = Field(
+        None,
+        description="Idefics3-style markers for the tiles layout: each tile's image tokens follow the around token "
+        "and `<row_r_col_c>`, rows end with a newline, the thumbnail's follow the around and global-image tokens.",
     )
     chat_template: str | None = Field(None, description="Jinja chat template saved with the processor.")
 
@@ -655,6 +675,42 @@ def delimiter_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
     return out
 
 
+def tile_marker_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
+    """Tile markers describe the tiles of the tiles layout and its thumbnail; their tokens are vocabulary entries of
+    their own."""
+    proc, text, layout = spec.processor, spec.text, spec.image_processor.layout
+    assert proc and text
+    markers = proc.tile_markers
+    if markers is None:
+        return []
+    where = ("processor", "tile_markers")
+    out: list[tuple[KeyPath, str]] = []
+    if layout.kind != "tiles":
+        out.append((where, f"tile markers describe the tiles of the tiles layout, not the {layout.kind} layout"))
+    elif not layout.use_thumbnail or layout.max_tiles < 2:
+        out.append(
+            (where, "tile markers end with the global image: set layout.use_thumbnail: true and max_tiles >= 2")
+        )
+    if proc.image_delimiters is not None:
+        out.append((where, "an image has tile markers or delimiters, not both"))
+    taken = {proc.image_token_id: "processor.image_token_id"}
+    taken.update({getattr(text, key): f"text.{key}" for key in ("bos_token_id", "eos_token_id", "pad_token_id")})
+    for key in ("around", "global_image"):
+        token_id = getattr(markers, f"{key}_id")
+        if token_id >= text.vocab_size:
+            out.append(((*where, f"{key}_id"), f"must be below text.vocab_size {text.vocab_size}"))
+        elif token_id in taken:
+            out.append(((*where, f"{key}_id"), f"{token_id} is {taken[token_id]}"))
+        taken[token_id] = f"processor.tile_markers.{key}_id"
+        if getattr(markers, key) == proc.image_token:
+            out.append(((*where, key), "must differ from processor.image_token"))
+    if markers.around == markers.global_image:
+        out.append(((*where, "global_image"), "must differ from around"))
+    if spec.vllm:
+        out.append((where, "tile markers are not served by the vLLM model yet: set vllm: false"))
+    return out
+
+
 def connector_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
     """What a merge, a LayerNorm or a SwiGLU projector needs of the rest of the spec."""
     vision, projector, text = spec.vision, spec.projector, spec.text
@@ -832,6 +888,7 @@ def vlm_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
         elif value == proc.image_token_id:
             out.append((("text", key), f"{value} is processor.image_token_id"))
     out += delimiter_problems(spec)
+    out += tile_marker_problems(spec)
     ip = spec.image_processor
     if ip.do_convert_rgb and vision.num_channels != 3:
         out.append((("vision", "num_channels"), "must be 3 when image_processor.do_convert_rgb is true"))
