@@ -634,8 +634,8 @@ def native_layout_problems(ip: ImageProcessorSpec) -> list[tuple[KeyPath, str]]:
         out.append(
             (
                 where + ("max_pixels",),
-                f"must be at least {factor * factor}, one block of (patch_size x merge_size)^2 = {factor}x{factor} "
-                "pixels: smart_resize never makes a side shorter than that",
+                f"must be at least {factor * factor}: smart_resize never makes a side shorter than patch_size x "
+                f"merge_size = {factor}",
             )
         )
     if ip.do_center_crop:
