@@ -3,7 +3,8 @@
 `examples/qwen2_vl_like.yaml` restates Qwen2-VL's image-processor defaults; rendered, then, on the same backend:
 - pixel_values and image_grid_thw == Qwen2VLImageProcessor / Qwen2VLImageProcessorPil: max abs diff exactly 0.0,
   over 40 sizes (1x1, extreme aspect ratios, above max_pixels, below min_pixels, exact multiples of 28 and one pixel
-  off), one image per call and mixed-size batches; sizes transformers refuses are refused with the same error;
+  off), one image per call, mixed-size batches and a batch of one shape; sizes transformers refuses are refused with
+  the same error;
 - smart_resize (scaffold's, emitted into the package) == transformers' over a grid of sizes, factors and bounds,
   errors included;
 - the processor's input_ids == Qwen2VLProcessor's (whose prompts carry <|vision_start|> / <|vision_end|> themselves),
@@ -110,6 +111,8 @@ def test_pixels_equal_qwen2_vl(generated, backend):
         [picture(h, w, 100 + start + i) for i, (h, w) in enumerate(accepted[start : start + 5])]
         for start in range(0, len(accepted), 5)
     ]
+    # images of one shape, which Qwen2-VL's torchvision backend resizes as one batch
+    calls.append([picture(480, 640, 300 + k) for k in range(4)] + [picture(100, 3000, 305)])
     worst, compared, errors = 0.0, 0, 0
     for images in calls:
         a, b = outcome(ours, images), outcome(ref, images)
@@ -156,7 +159,9 @@ def test_patch_counts_equal_qwen2_vl(generated):
 def test_smart_resize_equals_transformers():
     sides = [1, 2, 3, 13, 14, 27, 28, 29, 55, 56, 57, 100, 223, 224, 225, 479, 1000, 1500, 3001, 8000]
     bounds = [(56 * 56, 28 * 28 * 1280), (4 * 28 * 28, 16384 * 28 * 28), (3136, 3136), (1, 10**9), (10000, 20000)]
-    for (height, width), factor, (low, high) in itertools.product(itertools.product(sides, sides), (14, 28, 32), bounds):
+    for (height, width), factor, (low, high) in itertools.product(
+        itertools.product(sides, sides), (14, 28, 32), bounds
+    ):
         expected = outcome_of(upstream_module.smart_resize, height, width, factor, low, high)
         assert outcome_of(tokens.smart_resize, height, width, factor, low, high) == expected, (height, width)
 
@@ -185,7 +190,9 @@ def tokenizer_for(spec) -> PreTrainedTokenizerFast:
     backend = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
     backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, unk_token="<unk>", pad_token="<unk>")
-    tokenizer.add_tokens([AddedToken(t, special=True, normalized=False) for t in specials.values()], special_tokens=True)
+    tokenizer.add_tokens(
+        [AddedToken(t, special=True, normalized=False) for t in specials.values()], special_tokens=True
+    )
     return tokenizer
 
 

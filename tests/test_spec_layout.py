@@ -42,7 +42,13 @@ def test_examples_load_with_their_layouts(write_spec):
 def test_native_layout_defaults_are_qwen2_vl_s(write_spec):
     text = NATIVE[: NATIVE.index("    min_pixels")] + NATIVE[NATIVE.index("\nprocessor:") + 1 :]
     layout = load_spec(write_spec(text)).image_processor.layout
-    assert (layout.min_pixels, layout.max_pixels, layout.patch_size, layout.merge_size, layout.temporal_patch_size) == (
+    assert (
+        layout.min_pixels,
+        layout.max_pixels,
+        layout.patch_size,
+        layout.merge_size,
+        layout.temporal_patch_size,
+    ) == (
         56 * 56,
         28 * 28 * 1280,
         14,

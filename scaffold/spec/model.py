@@ -225,7 +225,9 @@ class NativeLayout(_Strict):
     )
     patch_size: int = Field(14, gt=0, description="Side of one patch of the vision tower.")
     merge_size: int = Field(
-        2, gt=0, description="Side of the block of patches merged into one token; sides are multiples of patch x merge."
+        2,
+        gt=0,
+        description="Side of the block of patches merged into one token; sides are multiples of patch x merge.",
     )
     temporal_patch_size: int = Field(
         2, gt=0, description="Frames per patch of the tower; an image's patch is repeated this many times."

@@ -51,43 +51,52 @@ class Qwen2VlLikeImageProcessorPil(PilBackend):
         do_resize: bool,
         size: SizeDict,
         resample,
+        do_rescale: bool,
+        rescale_factor: float,
+        do_normalize: bool,
+        image_mean: float | list[float] | None,
+        image_std: float | list[float] | None,
         patch_size: int,
         temporal_patch_size: int,
         merge_size: int,
-        do_center_crop: bool = False,
-        do_pad: bool = False,
         return_tensors=None,
         **kwargs,
     ) -> BatchFeature:
         """Each image is resized to its own `smart_resize` size (sides multiples of `patch_size * merge_size`, area
-        within `size.shortest_edge` to `size.longest_edge` pixels), gets the backend's ordinary rescale / normalize
-        and is cut into patches. `pixel_values` holds every image's flattened patches in order, (patches,
-        channels * temporal_patch_size * patch_size**2), and `image_grid_thw` each image's (1, rows, columns) patch
-        grid. The layout neither crops nor pads, whatever `do_center_crop` and `do_pad` say."""
-        if do_resize:
-            if not size.shortest_edge or not size.longest_edge:
-                raise ValueError(
-                    f"The native layout's size is {{'shortest_edge': min_pixels, 'longest_edge': max_pixels}}, got {size}."
-                )
-            images = self._resize_to_patch_grid(images, size, resample, patch_size * merge_size, **kwargs)
-        images = super()._preprocess(
+        within `size.shortest_edge` to `size.longest_edge` pixels), rescaled and normalized, and cut into patches.
+        `pixel_values` holds every image's flattened patches in order, (patches, channels * temporal_patch_size *
+        patch_size**2) in float32, and `image_grid_thw` each image's (1, rows, columns) patch grid. The layout
+        neither crops nor pads (`do_center_crop` and `do_pad` are ignored)."""
+        if do_resize and (not size.shortest_edge or not size.longest_edge):
+            raise ValueError(
+                f"The native layout's size is {{'shortest_edge': min_pixels, 'longest_edge': max_pixels}}, got {size}."
+            )
+        patches, grids = self._native_patches(
             images,
-            do_resize=False,
-            size=size,
-            resample=resample,
-            do_center_crop=False,
-            do_pad=False,
-            return_tensors=None,
+            do_resize,
+            size,
+            resample,
+            do_rescale,
+            rescale_factor,
+            do_normalize,
+            image_mean,
+            image_std,
+            patch_size,
+            temporal_patch_size,
+            merge_size,
             **kwargs,
-        )["pixel_values"]
-        patches, grids = [], []
-        for image in images:
-            patches.append(self._flatten_patches(image, patch_size, merge_size, temporal_patch_size))
-            grids.append([1, image.shape[-2] // patch_size, image.shape[-1] // patch_size])
+        )
         pixel_values, image_grid_thw = self._join_patches(patches, grids)
         return BatchFeature(
             data={"pixel_values": pixel_values, "image_grid_thw": image_grid_thw}, tensor_type=return_tensors
         )
+
+    def _smart_resized(self, image: np.ndarray, size: SizeDict, resample, factor: int) -> np.ndarray:
+        """The image (or a stack of images of one shape) resized to its `smart_resize` size."""
+        height, width = smart_resize(
+            image.shape[-2], image.shape[-1], factor, min_pixels=size.shortest_edge, max_pixels=size.longest_edge
+        )
+        return self.resize(image, SizeDict(height=height, width=width), resample=resample)
 
     def get_number_of_image_patches(self, height: int, width: int, images_kwargs: dict | None = None) -> int:
         """Patches (rows x columns of the patch grid) an image of this original size becomes, without processing it;
@@ -104,17 +113,35 @@ class Qwen2VlLikeImageProcessorPil(PilBackend):
         )
         return rows * columns
 
-    def _resize_to_patch_grid(
-        self, images: list[np.ndarray], size: SizeDict, resample, factor: int, **kwargs
-    ) -> list[np.ndarray]:
-        """Resize each image to its `smart_resize` size."""
-        resized = []
+    def _native_patches(
+        self,
+        images: list[np.ndarray],
+        do_resize: bool,
+        size: SizeDict,
+        resample,
+        do_rescale: bool,
+        rescale_factor: float,
+        do_normalize: bool,
+        image_mean: float | list[float] | None,
+        image_std: float | list[float] | None,
+        patch_size: int,
+        temporal_patch_size: int,
+        merge_size: int,
+        **kwargs,
+    ) -> tuple[list[np.ndarray], list[list[int]]]:
+        """Each image's flattened patches and patch grid, one image at a time from resize to patches (its
+        intermediate arrays are freed before the next image's)."""
+        patches, grids = [], []
         for image in images:
-            height, width = smart_resize(
-                image.shape[-2], image.shape[-1], factor, min_pixels=size.shortest_edge, max_pixels=size.longest_edge
-            )
-            resized.append(self.resize(image, SizeDict(height=height, width=width), resample=resample))
-        return resized
+            if do_resize:
+                image = self._smart_resized(image, size, resample, patch_size * merge_size)
+            if do_rescale:
+                image = self.rescale(image, rescale_factor)
+            if do_normalize:
+                image = self.normalize(image, image_mean, image_std)
+            patches.append(self._flatten_patches(image, patch_size, merge_size, temporal_patch_size))
+            grids.append([1, image.shape[-2] // patch_size, image.shape[-1] // patch_size])
+        return patches, grids
 
     @staticmethod
     def _flatten_patches(image: np.ndarray, patch_size: int, merge_size: int, temporal_patch_size: int) -> np.ndarray:

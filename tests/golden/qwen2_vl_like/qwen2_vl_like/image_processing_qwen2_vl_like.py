@@ -105,43 +105,52 @@ class Qwen2VlLikeImageProcessor(TorchvisionBackend):
         do_resize: bool,
         size: SizeDict,
         resample,
+        do_rescale: bool,
+        rescale_factor: float,
+        do_normalize: bool,
+        image_mean: float | list[float] | None,
+        image_std: float | list[float] | None,
         patch_size: int,
         temporal_patch_size: int,
         merge_size: int,
-        do_center_crop: bool = False,
-        do_pad: bool = False,
         return_tensors=None,
         **kwargs,
     ) -> BatchFeature:
         """Each image is resized to its own `smart_resize` size (sides multiples of `patch_size * merge_size`, area
-        within `size.shortest_edge` to `size.longest_edge` pixels), gets the backend's ordinary rescale / normalize
-        and is cut into patches. `pixel_values` holds every image's flattened patches in order, (patches,
-        channels * temporal_patch_size * patch_size**2), and `image_grid_thw` each image's (1, rows, columns) patch
-        grid. The layout neither crops nor pads, whatever `do_center_crop` and `do_pad` say."""
-        if do_resize:
-            if not size.shortest_edge or not size.longest_edge:
-                raise ValueError(
-                    f"The native layout's size is {{'shortest_edge': min_pixels, 'longest_edge': max_pixels}}, got {size}."
-                )
-            images = self._resize_to_patch_grid(images, size, resample, patch_size * merge_size, **kwargs)
-        images = super()._preprocess(
+        within `size.shortest_edge` to `size.longest_edge` pixels), rescaled and normalized, and cut into patches.
+        `pixel_values` holds every image's flattened patches in order, (patches, channels * temporal_patch_size *
+        patch_size**2) in float32, and `image_grid_thw` each image's (1, rows, columns) patch grid. The layout
+        neither crops nor pads (`do_center_crop` and `do_pad` are ignored)."""
+        if do_resize and (not size.shortest_edge or not size.longest_edge):
+            raise ValueError(
+                f"The native layout's size is {{'shortest_edge': min_pixels, 'longest_edge': max_pixels}}, got {size}."
+            )
+        patches, grids = self._native_patches(
             images,
-            do_resize=False,
-            size=size,
-            resample=resample,
-            do_center_crop=False,
-            do_pad=False,
-            return_tensors=None,
+            do_resize,
+            size,
+            resample,
+            do_rescale,
+            rescale_factor,
+            do_normalize,
+            image_mean,
+            image_std,
+            patch_size,
+            temporal_patch_size,
+            merge_size,
             **kwargs,
-        )["pixel_values"]
-        patches, grids = [], []
-        for image in images:
-            patches.append(self._flatten_patches(image, patch_size, merge_size, temporal_patch_size))
-            grids.append([1, image.shape[-2] // patch_size, image.shape[-1] // patch_size])
+        )
         pixel_values, image_grid_thw = self._join_patches(patches, grids)
         return BatchFeature(
             data={"pixel_values": pixel_values, "image_grid_thw": image_grid_thw}, tensor_type=return_tensors
         )
+
+    def _smart_resized(self, image: torch.Tensor, size: SizeDict, resample, factor: int) -> torch.Tensor:
+        """The image (or a stack of images of one shape) resized to its `smart_resize` size."""
+        height, width = smart_resize(
+            image.shape[-2], image.shape[-1], factor, min_pixels=size.shortest_edge, max_pixels=size.longest_edge
+        )
+        return self.resize(image, SizeDict(height=height, width=width), resample=resample)
 
     def get_number_of_image_patches(self, height: int, width: int, images_kwargs: dict | None = None) -> int:
         """Patches (rows x columns of the patch grid) an image of this original size becomes, without processing it;
@@ -158,45 +167,53 @@ class Qwen2VlLikeImageProcessor(TorchvisionBackend):
         )
         return rows * columns
 
-    def _resize_to_patch_grid(
+    def _native_patches(
         self,
         images: list[torch.Tensor],
+        do_resize: bool,
         size: SizeDict,
         resample,
-        factor: int,
+        do_rescale: bool,
+        rescale_factor: float,
+        do_normalize: bool,
+        image_mean: float | list[float] | None,
+        image_std: float | list[float] | None,
+        patch_size: int,
+        temporal_patch_size: int,
+        merge_size: int,
         disable_grouping: bool | None = None,
         **kwargs,
-    ) -> list[torch.Tensor]:
-        """Resize each image to its `smart_resize` size; images of the same shape are resized as one batch."""
+    ) -> tuple[list[torch.Tensor], list[list[int]]]:
+        """Each image's flattened patches and patch grid; images of one shape are resized, rescaled, normalized and
+        cut as one batch."""
         grouped, grouped_index = group_images_by_shape(images, disable_grouping=disable_grouping)
-        resized = {}
+        patches, grids = {}, {}
         for shape, stacked in grouped.items():
-            height, width = smart_resize(
-                stacked.shape[-2],
-                stacked.shape[-1],
-                factor,
-                min_pixels=size.shortest_edge,
-                max_pixels=size.longest_edge,
+            if do_resize:
+                stacked = self._smart_resized(stacked, size, resample, patch_size * merge_size)
+            stacked = self.rescale_and_normalize(
+                stacked, do_rescale, rescale_factor, do_normalize, image_mean, image_std
             )
-            resized[shape] = self.resize(stacked, SizeDict(height=height, width=width), resample=resample)
-        return reorder_images(resized, grouped_index)
+            patches[shape] = self._flatten_patches(stacked, patch_size, merge_size, temporal_patch_size)
+            grids[shape] = [[1, stacked.shape[-2] // patch_size, stacked.shape[-1] // patch_size]] * len(stacked)
+        return reorder_images(patches, grouped_index), reorder_images(grids, grouped_index)
 
     @staticmethod
     def _flatten_patches(
-        image: torch.Tensor, patch_size: int, merge_size: int, temporal_patch_size: int
+        images: torch.Tensor, patch_size: int, merge_size: int, temporal_patch_size: int
     ) -> torch.Tensor:
-        """(channels, height, width) -> (rows * columns, channels * temporal_patch_size * patch_size**2) in float32:
-        the `merge_size` x `merge_size` blocks row by row, each block's patches row by row, every patch
-        channel-major and repeated `temporal_patch_size` times."""
-        image = image.to(torch.float32)
-        channels, height, width = image.shape
+        """(images, channels, height, width) -> (images, rows * columns, channels * temporal_patch_size *
+        patch_size**2) in float32: the `merge_size` x `merge_size` blocks row by row, each block's patches row by row,
+        every patch channel-major and repeated `temporal_patch_size` times."""
+        images = images.to(torch.float32)
+        batch, channels, height, width = images.shape
         rows, columns = height // patch_size, width // patch_size
-        blocks = image.reshape(
-            channels, rows // merge_size, merge_size, patch_size, columns // merge_size, merge_size, patch_size
+        blocks = images.reshape(
+            batch, channels, rows // merge_size, merge_size, patch_size, columns // merge_size, merge_size, patch_size
         )
-        blocks = blocks.permute(1, 4, 2, 5, 0, 3, 6).unsqueeze(5)
-        blocks = blocks.expand(-1, -1, -1, -1, -1, temporal_patch_size, -1, -1)
-        return blocks.reshape(rows * columns, channels * temporal_patch_size * patch_size * patch_size)
+        blocks = blocks.permute(0, 2, 5, 3, 6, 1, 4, 7).unsqueeze(6)
+        blocks = blocks.expand(-1, -1, -1, -1, -1, -1, temporal_patch_size, -1, -1)
+        return blocks.reshape(batch, rows * columns, channels * temporal_patch_size * patch_size * patch_size)
 
     @staticmethod
     def _join_patches(patches: list[torch.Tensor], grids: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
