@@ -1,4 +1,4 @@
-"""image_processor.layout: the grid and tiles layouts, their keys and what they need from the rest of the spec."""
+"""image_processor.layout: the grid, tiles and native layouts, their keys and what they need from the rest of the spec."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ from scaffold.spec import load_spec
 
 GRID = (ROOT / "examples" / "llava_next_grid.yaml").read_text()
 TILES = (ROOT / "examples" / "internvl_tiles.yaml").read_text()
+NATIVE = (ROOT / "examples" / "qwen2_vl_like.yaml").read_text()
+# The model sections of the tiles example (vision, projector, text), for the native layout's refusal.
+MODEL_SECTIONS = TILES[TILES.index("\nvision:") + 1 : TILES.index("\nprocessor:") + 1]
 
 
 def errors_of(write_spec, text: str) -> list[str]:
@@ -28,6 +31,35 @@ def test_examples_load_with_their_layouts(write_spec):
     assert grid.kind == "grid" and grid.grid_pinpoints[0] == [112, 224]
     tiles = load_spec(write_spec(TILES)).image_processor.layout
     assert (tiles.kind, tiles.min_tiles, tiles.max_tiles, tiles.use_thumbnail) == ("tiles", 1, 6, True)
+    native = load_spec(write_spec(NATIVE))
+    layout = native.image_processor.layout
+    assert (layout.kind, layout.min_pixels, layout.max_pixels) == ("native", 56 * 56, 28 * 28 * 1280)
+    assert (layout.patch_size, layout.merge_size, layout.temporal_patch_size) == (14, 2, 2)
+    assert native.image_processor.resolved_size() == {"shortest_edge": 56 * 56, "longest_edge": 28 * 28 * 1280}
+    assert native.processor_only and not native.is_vlm
+
+
+def test_native_layout_defaults_are_qwen2_vl_s(write_spec):
+    text = NATIVE[: NATIVE.index("    min_pixels")] + NATIVE[NATIVE.index("\nprocessor:") + 1 :]
+    layout = load_spec(write_spec(text)).image_processor.layout
+    assert (
+        layout.min_pixels,
+        layout.max_pixels,
+        layout.patch_size,
+        layout.merge_size,
+        layout.temporal_patch_size,
+    ) == (
+        56 * 56,
+        28 * 28 * 1280,
+        14,
+        2,
+        2,
+    )
+
+
+def test_native_layout_without_a_processor_section(write_spec):
+    spec = load_spec(write_spec(NATIVE[: NATIVE.index("\nprocessor:") + 1]))
+    assert spec.processor is None and not spec.processor_only
 
 
 @pytest.mark.parametrize("base", [GRID, TILES], ids=["grid", "tiles"])
@@ -61,6 +93,26 @@ def test_default_layout_is_fixed(write_spec):
         (TILES, "  layout:\n", "  custom_kwargs:\n    - {name: max_tiles, type: int, default: 3, doc: Tiles.}\n  layout:\n",
          "image_processor.custom_kwargs[0].name", "already a kwarg of the tiles layout"),
         (TILES, "use_thumbnail: true", "use_thumbnail: true\n    tile_size: 112", "image_processor.layout.tile_size", "unknown key"),
+        (NATIVE, "min_pixels: 3136", "min_pixels: 2000000", "image_processor.layout.min_pixels", "must not exceed max_pixels 1003520"),
+        (NATIVE, "min_pixels: 3136", "min_pixels: 0", "image_processor.layout.min_pixels", "greater than 0"),
+        (NATIVE, "max_pixels: 1003520", "max_pixels: -1", "image_processor.layout.max_pixels", "greater than 0"),
+        (NATIVE, "min_pixels: 3136", "min_pixels: 1.5", "image_processor.layout.min_pixels", "valid integer"),
+        (NATIVE, "max_pixels: 1003520", "max_pixels: 700", "image_processor.layout.max_pixels", "must be at least 784"),
+        (NATIVE, "patch_size: 14", "patch_size: 0", "image_processor.layout.patch_size", "greater than 0"),
+        (NATIVE, "merge_size: 2", "merge_size: -2", "image_processor.layout.merge_size", "greater than 0"),
+        (NATIVE, "temporal_patch_size: 2", "temporal_patch_size: 0", "image_processor.layout.temporal_patch_size", "greater than 0"),
+        (NATIVE, "  layout:\n", "  size: {height: 448, width: 448}\n  layout:\n", "image_processor.size", "the native layout's size is"),
+        (NATIVE, "  layout:\n", "  do_pad: true\n  layout:\n", "image_processor.do_pad", "the native layout does not pad"),
+        (NATIVE, "  layout:\n", "  do_center_crop: true\n  crop_size: 224\n  layout:\n", "image_processor.do_center_crop", "does not crop"),
+        (NATIVE, "  layout:\n", "  do_resize: false\n  layout:\n", "image_processor.do_resize", "resizes every view"),
+        (NATIVE, "  layout:\n", "  pad_to_square: true\n  layout:\n", "image_processor.pad_to_square", "has no pad_to_square"),
+        (NATIVE, "  layout:\n", "  custom_kwargs:\n    - {name: merge_size, type: int, default: 3, doc: Merge.}\n  layout:\n",
+         "image_processor.custom_kwargs[0].name", "already a kwarg of the native layout"),
+        (NATIVE, "temporal_patch_size: 2", "temporal_patch_size: 2\n    spatial_merge_size: 2", "image_processor.layout.spatial_merge_size", "unknown key"),
+        (NATIVE, "\nprocessor:", "\n" + MODEL_SECTIONS + "processor:", "vision", "the native layout's model side is not generated yet"),
+        (NATIVE, "end_id: 151653", "end_id: 151655", "processor.image_delimiters.end_id", "151655 is processor.image_token_id"),
+        (NATIVE, 'end: "<|vision_end|>"', 'end: "<|vision_start|>"', "processor.image_delimiters.end", "must differ from start"),
+        (NATIVE, "    end_id: 151653\n", "    end_id: 151653\nvllm: true\n", "vllm", "needs the model sections"),
     ],
 )  # fmt: skip
 def test_layout_errors_name_the_place(write_spec, base, old, new, key, message):

@@ -5,6 +5,7 @@ exactly as scaffold does."""
 from __future__ import annotations
 
 import inspect
+import math
 
 
 def tokens_per_view(
@@ -21,6 +22,48 @@ def tokens_per_view(
     rows, columns = height // patch_size // merge_factor, width // patch_size // merge_factor
     count = rows * columns + num_additional_image_tokens
     return count - 1 if select_strategy == "default" else count
+
+
+def smart_resize(
+    height: int, width: int, factor: int = 28, min_pixels: int = 56 * 56, max_pixels: int = 14 * 14 * 4 * 1280
+) -> tuple[int, int]:
+    """The (height, width) a native-resolution tower sees for an image of (height, width) pixels (Qwen2-VL's rule).
+
+    Both sides become multiples of `factor` (patch size times merge size), the area stays within
+    [`min_pixels`, `max_pixels`], and the aspect ratio is kept as closely as that rounding allows: each side is
+    rounded to the nearest multiple; an area above `max_pixels` scales both sides down by the same factor and rounds
+    them down (never below one `factor`), an area below `min_pixels` scales them up and rounds them up. An image more
+    than 200 times longer than wide (or the reverse) is refused with a ValueError.
+    """
+    ratio = max(height, width) / min(height, width)
+    if ratio > 200:
+        raise ValueError(f"absolute aspect ratio must be smaller than 200, got {ratio}")
+    resized_height, resized_width = round(height / factor) * factor, round(width / factor) * factor
+    if resized_height * resized_width > max_pixels:
+        scale = math.sqrt((height * width) / max_pixels)
+        resized_height = max(factor, math.floor(height / scale / factor) * factor)
+        resized_width = max(factor, math.floor(width / scale / factor) * factor)
+    elif resized_height * resized_width < min_pixels:
+        scale = math.sqrt(min_pixels / (height * width))
+        resized_height = math.ceil(height * scale / factor) * factor
+        resized_width = math.ceil(width * scale / factor) * factor
+    return resized_height, resized_width
+
+
+def native_patch_grid(
+    height: int, width: int, patch_size: int, merge_size: int, min_pixels: int, max_pixels: int
+) -> tuple[int, int]:
+    """(rows, columns) of patches of an image of (height, width) pixels once `smart_resize` has resized it."""
+    resized_height, resized_width = smart_resize(
+        height, width, patch_size * merge_size, min_pixels=min_pixels, max_pixels=max_pixels
+    )
+    return resized_height // patch_size, resized_width // patch_size
+
+
+def native_num_tokens(num_patches: int, merge_size: int) -> int:
+    """Image tokens of an image of `num_patches` patches (temporal x rows x columns of its patch grid): each
+    `merge_size` x `merge_size` block of patches becomes one token."""
+    return num_patches // merge_size**2
 
 
 def tile_marker_tokens(rows: int, columns: int) -> int:

@@ -82,7 +82,7 @@ def image_processor_attributes(spec: Spec) -> tuple[list[tuple[str, Any]], list[
 
 
 # What the processor returns besides pixel_values, per layout.
-LAYOUT_INPUT_NAMES = {"fixed": [], "grid": ["image_sizes"], "tiles": ["num_patches"]}
+LAYOUT_INPUT_NAMES = {"fixed": [], "grid": ["image_sizes"], "tiles": ["num_patches"], "native": ["image_grid_thw"]}
 LAYOUT_KWARG_DOCS = {
     "image_grid_pinpoints": (
         "list[list[int]]",
@@ -95,6 +95,16 @@ LAYOUT_KWARG_DOCS = {
         "bool",
         "Whether a thumbnail of the whole image follows the tiles when there is more than one tile.",
     ),
+    "patch_size": ("int", "The spatial patch size of the vision encoder."),
+    "temporal_patch_size": (
+        "int",
+        "The temporal patch size of the vision encoder; each image patch is repeated this many times.",
+    ),
+    "merge_size": (
+        "int",
+        "Side of the block of patches merged into one image token; resized sides are multiples of "
+        "`patch_size * merge_size`.",
+    ),
 }
 
 
@@ -105,6 +115,12 @@ def layout_kwarg_defaults(spec: Spec) -> dict[str, Any]:
         return {"image_grid_pinpoints": [list(p) for p in layout.grid_pinpoints]}
     if layout.kind == "tiles":
         return {"min_tiles": layout.min_tiles, "max_tiles": layout.max_tiles, "use_thumbnail": layout.use_thumbnail}
+    if layout.kind == "native":  # min_pixels and max_pixels are `size`, as in transformers' Qwen2-VL
+        return {
+            "patch_size": layout.patch_size,
+            "temporal_patch_size": layout.temporal_patch_size,
+            "merge_size": layout.merge_size,
+        }
     return {}
 
 
@@ -266,6 +282,20 @@ def vlm_context(spec: Spec, names: Names) -> dict[str, Any]:
     }
 
 
+def processor_context(spec: Spec, names: Names) -> dict[str, Any]:
+    """What the processor block needs of a processor-only spec (the native layout: no model sections)."""
+    proc = spec.processor
+    assert proc is not None
+    return {
+        "names": names,
+        "image_token": proc.image_token,
+        "image_token_id": proc.image_token_id,
+        "chat_template": proc.chat_template,
+        "scheme": TokenScheme.from_spec(proc),
+        "layout": layout_context(spec),
+    }
+
+
 def vllm_context(vlm: dict[str, Any], names: Names) -> dict[str, Any]:
     """What the vLLM module, its plugin module, its tests and the package metadata need, on top of the model's."""
     module, cls = vlm["tower"].vllm
@@ -318,12 +348,14 @@ def copyright_year() -> int:
 
 
 def modular_context(
-    spec: Spec, names: Names, target: Target, ip_ctx: dict, vlm: dict | None, year: int
+    spec: Spec, names: Names, target: Target, ip_ctx: dict, vlm: dict | None, year: int, processor: dict | None = None
 ) -> dict[str, Any]:
     exported = [names.config_class] if vlm else []
     exported += [names.image_processor, names.image_processor_pil]
     if ip_ctx["has_kwargs_class"] and not target.in_tree:
         exported.append(names.kwargs_class)  # public API of the package's torchvision module
+    if processor and not vlm:
+        exported.append(names.processor_class)
     if vlm:
         exported += [
             names.processor_class,
@@ -343,11 +375,13 @@ def modular_context(
         image_utils.append("SizeDict")
     return {
         **ip_ctx,
+        **(processor or {}),
         **(vlm or {}),
         "image_utils_all": sorted(image_utils, key=_isort_key),
         "vlm": vlm is not None,
+        "processor_only": processor is not None and vlm is None,
         "target": target.kind,
-        "tokens_source": tokens.emitted_source(token_functions(vlm)),
+        "tokens_source": tokens.emitted_source(token_functions(kind, vlm)),
         "year": year,
         "copyright_holder": COPYRIGHT_HOLDER,
         "checkpoint": f"your-org/{names.model_type}",
@@ -355,9 +389,12 @@ def modular_context(
     }
 
 
-def token_functions(vlm: dict | None) -> list:
-    """The token arithmetic the package carries: tokens per view, and what its token scheme adds."""
+def token_functions(layout_kind: str, vlm: dict | None) -> list:
+    """The token arithmetic the package carries: tokens per view, the native layout's resize and counts, and what
+    its token scheme adds (the split keeps only what each file uses)."""
     functions = [tokens.tokens_per_view]
+    if layout_kind == "native":
+        functions += [tokens.smart_resize, tokens.native_patch_grid, tokens.native_num_tokens]
     if vlm and vlm["scheme"].tile_markers:
         functions.append(tokens.tile_marker_tokens)
     return functions
@@ -370,6 +407,7 @@ def plan(spec: Spec, target: Target = PACKAGE, *, year: int | None = None) -> Pl
     names = Names.from_parts(spec.model.name, spec.model.model_type)
     ip_ctx = image_processor_context(spec, names)
     vlm = vlm_context(spec, names) if spec.is_vlm else None
+    processor = processor_context(spec, names) if spec.processor_only else None
     m = names.model_type
     if target.in_tree:
         src, tests = f"src/transformers/models/{m}", f"tests/models/{m}"
@@ -392,13 +430,21 @@ def plan(spec: Spec, target: Target = PACKAGE, *, year: int | None = None) -> Pl
         "image_processing_pil": f"{src}/{names.image_processing_pil_module}.py",
     }
     modular = ModularPlan(
-        context=modular_context(spec, names, target, ip_ctx, vlm, copyright_year() if year is None else year),
+        context=modular_context(
+            spec, names, target, ip_ctx, vlm, copyright_year() if year is None else year, processor
+        ),
         modular_path=f"{src}/{names.modular_module}.py" if target.in_tree else None,
-        derived_paths=derived if vlm else {k: v for k, v in derived.items() if k.startswith("image_processing")},
+        derived_paths=derived
+        if vlm
+        else {
+            k: v
+            for k, v in derived.items()
+            if k.startswith("image_processing") or (processor is not None and k == "processing")
+        },
         split=split,
     )
     license_ctx = {"year": modular.context["year"], "copyright_holder": COPYRIGHT_HOLDER}
-    init_ctx = {**ip_ctx, **license_ctx, "vlm": vlm}
+    init_ctx = {**ip_ctx, **license_ctx, "vlm": vlm, "processor_only": processor is not None}
     if target.in_tree:
         tree_ctx = {**modular.context, "names": names}
         files = [

@@ -214,7 +214,36 @@ class TilesLayout(_Strict):
     )
 
 
-Layout = Annotated[FixedLayout | GridLayout | TilesLayout, Field(discriminator="kind")]
+class NativeLayout(_Strict):
+    kind: Literal["native"] = Field(
+        description="Qwen2-VL native resolution: each image is resized to multiples of patch_size x merge_size with "
+        "its area within [min_pixels, max_pixels] (smart_resize), cut into patch_size patches (repeated "
+        "temporal_patch_size times) and flattened; pixel_values holds every image's patches, image_grid_thw each "
+        "image's (temporal, rows, columns) patch grid."
+    )
+    min_pixels: int = Field(
+        56 * 56, gt=0, description="Fewest pixels of a resized image; becomes size.shortest_edge, as in Qwen2-VL."
+    )
+    max_pixels: int = Field(
+        28 * 28 * 1280, gt=0, description="Most pixels of a resized image; becomes size.longest_edge, as in Qwen2-VL."
+    )
+    patch_size: int = Field(14, gt=0, description="Side of one patch of the vision tower.")
+    merge_size: int = Field(
+        2,
+        gt=0,
+        description="Side of the block of patches merged into one token; sides are multiples of patch x merge.",
+    )
+    temporal_patch_size: int = Field(
+        2, gt=0, description="Frames per patch of the tower; an image's patch is repeated this many times."
+    )
+
+    @property
+    def size(self) -> dict[str, int]:
+        """The image processors' `size`: transformers' Qwen2-VL keeps min_pixels and max_pixels in it."""
+        return {"shortest_edge": self.min_pixels, "longest_edge": self.max_pixels}
+
+
+Layout = Annotated[FixedLayout | GridLayout | TilesLayout | NativeLayout, Field(discriminator="kind")]
 
 
 class ImageProcessorSpec(_Strict):
@@ -247,12 +276,14 @@ class ImageProcessorSpec(_Strict):
     layout: Layout = Field(
         default_factory=lambda: FixedLayout(kind="fixed"),
         description="How an image becomes tower inputs: fixed (one view; with pad_to_square for LLaVA's padding), "
-        "grid (LLaVA-NeXT any-resolution) or tiles (InternVL dynamic tiles).",
+        "grid (LLaVA-NeXT any-resolution), tiles (InternVL dynamic tiles) or native (Qwen2-VL native resolution).",
     )
 
     # Resolved views used by the templates -------------------------------------------------------------
 
     def resolved_size(self) -> dict[str, int] | None:
+        if self.layout.kind == "native":
+            return self.layout.size
         if isinstance(self.size, int):
             key = ("height", "width") if self.default_to_square else ("shortest_edge",)
             return {k: self.size for k in key}
@@ -491,6 +522,11 @@ class Spec(_Strict):
     def is_vlm(self) -> bool:
         return all(getattr(self, key) is not None for key in VLM_SECTIONS)
 
+    @property
+    def processor_only(self) -> bool:
+        """A processor section without the model sections (the native layout): image processors and processor."""
+        return self.processor is not None and not self.is_vlm
+
 
 def cross_field_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
     """Combinations transformers rejects at run time, reported at the key the user should change."""
@@ -498,7 +534,7 @@ def cross_field_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
     base: KeyPath = ("image_processor",)
     out: list[tuple[KeyPath, str]] = []
     if ip.do_resize:
-        if ip.size is None:
+        if ip.resolved_size() is None:
             out.append((base + ("do_resize",), "do_resize is true but no size is given"))
         elif tuple(ip.resolved_size()) not in RESIZABLE_FORMS:
             out.append(
@@ -561,7 +597,12 @@ def cross_field_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
 
 
 # Kwargs each layout adds to both backends (and to their Kwargs class).
-LAYOUT_KWARGS = {"fixed": (), "grid": ("image_grid_pinpoints",), "tiles": ("min_tiles", "max_tiles", "use_thumbnail")}
+LAYOUT_KWARGS = {
+    "fixed": (),
+    "grid": ("image_grid_pinpoints",),
+    "tiles": ("min_tiles", "max_tiles", "use_thumbnail"),
+    "native": ("patch_size", "temporal_patch_size", "merge_size"),
+}
 
 
 def grid_tile_size(ip: ImageProcessorSpec) -> int | None:
@@ -593,6 +634,8 @@ def layout_problems(ip: ImageProcessorSpec) -> list[tuple[KeyPath, str]]:
     if not ip.do_resize:
         out.append((base + ("do_resize",), f"the {layout.kind} layout resizes every view: set do_resize: true"))
     size = ip.resolved_size()
+    if layout.kind == "native":
+        return out + native_layout_problems(ip)
     if layout.kind == "grid":
         crop = ip.resolved_crop_size()
         if crop is not None and (tuple(crop) != ("height", "width") or crop["height"] != crop["width"]):
@@ -634,6 +677,39 @@ def layout_problems(ip: ImageProcessorSpec) -> list[tuple[KeyPath, str]]:
             out.append((base + ("do_center_crop",), "the tiles layout does not crop: set do_center_crop: false"))
         if ip.do_pad:
             out.append((base + ("do_pad",), "the tiles layout does not pad: set do_pad: false"))
+    return out
+
+
+def native_layout_problems(ip: ImageProcessorSpec) -> list[tuple[KeyPath, str]]:
+    """The native layout owns the resize target (min_pixels, max_pixels) and makes no crops, pads or tiles."""
+    layout = ip.layout
+    assert isinstance(layout, NativeLayout)
+    base: KeyPath = ("image_processor",)
+    where: KeyPath = base + ("layout",)
+    out: list[tuple[KeyPath, str]] = []
+    if ip.size is not None:
+        out.append(
+            (
+                base + ("size",),
+                "the native layout's size is {shortest_edge: min_pixels, longest_edge: max_pixels}, as in "
+                "Qwen2-VL: remove size and set image_processor.layout.min_pixels / max_pixels",
+            )
+        )
+    if layout.min_pixels > layout.max_pixels:
+        out.append((where + ("min_pixels",), f"must not exceed max_pixels {layout.max_pixels}"))
+    factor = layout.patch_size * layout.merge_size
+    if layout.max_pixels < factor * factor:
+        out.append(
+            (
+                where + ("max_pixels",),
+                f"must be at least {factor * factor}: smart_resize never makes a side shorter than patch_size x "
+                f"merge_size = {factor}",
+            )
+        )
+    if ip.do_center_crop:
+        out.append((base + ("do_center_crop",), "the native layout does not crop: set do_center_crop: false"))
+    if ip.do_pad:
+        out.append((base + ("do_pad",), "the native layout does not pad: set do_pad: false"))
     return out
 
 
@@ -820,11 +896,44 @@ def vllm_model_problems(vision: VisionSpec, text: TextSpec) -> list[tuple[KeyPat
     return out
 
 
+def native_processor_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
+    """The native layout generates its image processors and, with a processor section, the processor: the model
+    side (a native-resolution tower and an M-RoPE decoder) is not generated yet."""
+    model = [key for key in VLM_SECTIONS if key != "processor" and getattr(spec, key) is not None]
+    if model:
+        return [
+            (
+                (model[0],),
+                "the native layout's model side is not generated yet: leave out vision, projector and text "
+                "(a processor section alone generates the image processors and the processor)",
+            )
+        ]
+    proc = spec.processor
+    assert proc is not None
+    out: list[tuple[KeyPath, str]] = []
+    delimiters = proc.image_delimiters
+    if delimiters is not None:
+        where = ("processor", "image_delimiters")
+        taken = {proc.image_token_id: "processor.image_token_id"}
+        for side in ("start", "end"):
+            token, token_id = getattr(delimiters, side), getattr(delimiters, f"{side}_id")
+            if token_id in taken:
+                out.append(((*where, f"{side}_id"), f"{token_id} is {taken[token_id]}"))
+            taken[token_id] = f"processor.image_delimiters.{side}_id"
+            if token == proc.image_token:
+                out.append(((*where, side), "must differ from processor.image_token"))
+        if delimiters.start == delimiters.end:
+            out.append(((*where, "end"), "must differ from start"))
+    return out
+
+
 def vlm_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
     """The model sections: all four together, and the shapes they must agree on."""
     present = [key for key in VLM_SECTIONS if getattr(spec, key) is not None]
     if not present:
         return []
+    if spec.image_processor.layout.kind == "native":
+        return native_processor_problems(spec)
     out: list[tuple[KeyPath, str]] = []
     if len(present) != len(VLM_SECTIONS):
         missing = [key for key in VLM_SECTIONS if key not in present]
