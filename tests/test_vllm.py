@@ -105,7 +105,21 @@ def layout_spec(example: str, name: str, model_type: str) -> str:
 # The two dynamic-resolution layouts: LLaVA-NeXT's anyres grid (CLIP, Llama) and InternVL's tiles (SigLIP, Qwen2).
 GRID_VLLM = layout_spec("llava_next_grid.yaml", "GridVllm", "grid_vllm")
 TILES_VLLM = layout_spec("internvl_tiles.yaml", "TilesVllm", "tiles_vllm")
-SPECS = {"llava_vllm": None, "siglip_qwen2": SIGLIP_QWEN2, "grid": GRID_VLLM, "tiles": TILES_VLLM}
+# The connectors and the delimited token scheme: InternVL's pixel shuffle, LayerNorm and GELU MLP on tiles between
+# `<img>` and `</img>`; Mistral3's patch merge, a LayerNorm and a SwiGLU MLP on the fixed layout, delimiters added.
+SHUFFLE_VLLM = layout_spec("internvl_shuffle.yaml", "ShuffleVllm", "shuffle_vllm")
+PATCH_MERGE_VLLM = layout_spec("patch_merge_swiglu.yaml", "PatchMergeVllm", "patch_merge_vllm").replace(
+    "vllm: true\n",
+    '  image_delimiters: {start: "<img>", start_id: 125, end: "</img>", end_id: 126}\nvllm: true\n',
+)
+SPECS = {
+    "llava_vllm": None,
+    "siglip_qwen2": SIGLIP_QWEN2,
+    "grid": GRID_VLLM,
+    "tiles": TILES_VLLM,
+    "shuffle": SHUFFLE_VLLM,
+    "patch_merge": PATCH_MERGE_VLLM,
+}
 
 
 @pytest.fixture(scope="module", params=sorted(SPECS))
