@@ -122,6 +122,27 @@ SPECS = {
 }
 
 
+def projector_attributes(source: str, class_name: str) -> set[str]:
+    """The `self.<name> =` attributes the class `class_name` of `source` sets."""
+    body = source.split(f"class {class_name}(", 1)[1].split("\nclass ", 1)[0].split("\n@", 1)[0]
+    return set(re.findall(r"self\.(\w+) = ", body))
+
+
+@pytest.mark.parametrize("key", ["shuffle", "patch_merge"])
+def test_connectors_and_delimiters_take_vllm(write_spec, key):
+    """The spec takes `vllm: true` with a merge, a LayerNorm, SwiGLU and delimiters, and the vLLM module's connector
+    sets the transformers connector's attributes (so the same parameter names) and wraps image tokens in delimiters."""
+    spec = load_spec(write_spec(SPECS[key]))
+    names = Names.from_parts(spec.model.name, spec.model.model_type)
+    files = render_spec(spec)
+    hf = projector_attributes(files[f"{names.package}/{names.modeling_module}.py"], names.projector_class)
+    vllm = projector_attributes(files[f"{names.package}/{names.vllm_module}.py"], names.projector_class)
+    assert hf == vllm and {"layer_norm", "linear_1", "linear_2"} <= hf, (hf, vllm)
+    assert ("merging_layer" in hf) == (key == "patch_merge")
+    module = files[f"{names.package}/{names.vllm_module}.py"]
+    assert "start, end = self.info.get_image_delimiters()" in module and "[start, *" in module
+
+
 @pytest.fixture(scope="module", params=sorted(SPECS))
 def generated(request, tmp_path_factory) -> tuple[Path, Path]:
     """A rendered spec (the example, or SIGLIP_QWEN2) and its generated vLLM test file (relative to the output)."""
