@@ -1,8 +1,9 @@
 """`vllm: true`: the spec key, the files it adds, and the generated vLLM integration against a real vLLM.
 
-The last tests render examples/llava_vllm.yaml, a SigLIP/Qwen2 spec and `vllm: true` variants of the grid and tiles
-layout examples, and run their generated vLLM tests (registration, processor, weight and
-embedding parity, and the `vllm_engine` tests: the saved folder served through the native plugin and through vLLM's
+The last tests render examples/llava_vllm.yaml, a SigLIP/Qwen2 spec and `vllm: true` variants of the grid layout
+example and of the two connector examples (internvl_shuffle: tiles, pixel shuffle, LayerNorm, delimiters;
+patch_merge_swiglu: patch merge, LayerNorm, SwiGLU, delimiters added), and run their generated vLLM tests
+(registration, processor, placeholder, weight, connector and embedding parity, and the `vllm_engine` tests: the saved folder served through the native plugin and through vLLM's
 Transformers backend as remote code, greedy output and prompt ids equal to transformers'), and the generated
 fresh-process remote-code tests (transformers 5.19 there, no torchvision), with the Python of a vLLM venv,
 `$SCAFFOLD_VLLM_PYTHON` (made by scripts/make-vllm-venv.sh; .ci/run sets it). Without that variable they skip; the
@@ -102,10 +103,44 @@ def layout_spec(example: str, name: str, model_type: str) -> str:
     return text + "vllm: true\n"
 
 
-# The two dynamic-resolution layouts: LLaVA-NeXT's anyres grid (CLIP, Llama) and InternVL's tiles (SigLIP, Qwen2).
+# LLaVA-NeXT's anyres grid (CLIP, Llama); the connectors and the delimited token scheme: InternVL's tiles (SigLIP,
+# Qwen2) with its pixel shuffle, LayerNorm and GELU MLP, images between `<img>` and `</img>` (internvl_shuffle.yaml is
+# internvl_tiles.yaml plus these, so it stands for the tiles layout too), and Mistral3's patch merge, a LayerNorm and a
+# SwiGLU MLP on the fixed layout (CLIP, Llama), delimiters added.
 GRID_VLLM = layout_spec("llava_next_grid.yaml", "GridVllm", "grid_vllm")
-TILES_VLLM = layout_spec("internvl_tiles.yaml", "TilesVllm", "tiles_vllm")
-SPECS = {"llava_vllm": None, "siglip_qwen2": SIGLIP_QWEN2, "grid": GRID_VLLM, "tiles": TILES_VLLM}
+SHUFFLE_VLLM = layout_spec("internvl_shuffle.yaml", "ShuffleVllm", "shuffle_vllm")
+PATCH_MERGE_VLLM = layout_spec("patch_merge_swiglu.yaml", "PatchMergeVllm", "patch_merge_vllm").replace(
+    "vllm: true\n",
+    '  image_delimiters: {start: "<img>", start_id: 125, end: "</img>", end_id: 126}\nvllm: true\n',
+)
+SPECS = {
+    "llava_vllm": None,
+    "siglip_qwen2": SIGLIP_QWEN2,
+    "grid": GRID_VLLM,
+    "shuffle": SHUFFLE_VLLM,
+    "patch_merge": PATCH_MERGE_VLLM,
+}
+
+
+def projector_attributes(source: str, class_name: str) -> set[str]:
+    """The `self.<name> =` attributes the class `class_name` of `source` sets."""
+    body = source.split(f"class {class_name}(", 1)[1].split("\nclass ", 1)[0].split("\n@", 1)[0]
+    return set(re.findall(r"self\.(\w+) = ", body))
+
+
+@pytest.mark.parametrize("key", ["shuffle", "patch_merge"])
+def test_connectors_and_delimiters_take_vllm(write_spec, key):
+    """The spec takes `vllm: true` with a merge, a LayerNorm, SwiGLU and delimiters, and the vLLM module's connector
+    sets the transformers connector's attributes (so the same parameter names) and wraps image tokens in delimiters."""
+    spec = load_spec(write_spec(SPECS[key]))
+    names = Names.from_parts(spec.model.name, spec.model.model_type)
+    files = render_spec(spec)
+    hf = projector_attributes(files[f"{names.package}/{names.modeling_module}.py"], names.projector_class)
+    vllm = projector_attributes(files[f"{names.package}/{names.vllm_module}.py"], names.projector_class)
+    assert hf == vllm and {"layer_norm", "linear_1", "linear_2"} <= hf, (hf, vllm)
+    assert ("merging_layer" in hf) == (key == "patch_merge")
+    module = files[f"{names.package}/{names.vllm_module}.py"]
+    assert "start, end = self.info.get_image_delimiters()" in module and "[start, *" in module
 
 
 @pytest.fixture(scope="module", params=sorted(SPECS))
@@ -168,7 +203,8 @@ def test_generated_vllm_engine_tests(generated):
     result = run_vllm_pytest(out, str(test_file), "-m", "vllm_engine")
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-3000:]
     assert "skipped" not in result.stdout, result.stdout[-3000:]
-    if "tiles_vllm" in test_file.parts:  # the Transformers backend fails on the input name num_patches (strict xfail)
+    # The tiles layout (shuffle_vllm): the Transformers backend fails on the input num_patches (strict xfail).
+    if "shuffle_vllm" in test_file.parts:
         assert passed(result) == 1 and "1 xfailed" in result.stdout, result.stdout[-3000:]
     else:
         assert passed(result) == 2, result.stdout[-3000:]

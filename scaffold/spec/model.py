@@ -746,8 +746,6 @@ def delimiter_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
             out.append(((*where, side), "must differ from processor.image_token"))
     if delimiters.start == delimiters.end:
         out.append(((*where, "end"), "must differ from start"))
-    if spec.vllm:
-        out.append((where, "image delimiters are not served by the vLLM model yet: set vllm: false"))
     return out
 
 
@@ -799,10 +797,6 @@ def connector_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
                 ("projector", "type"),
                 "with merge, layer_norm or swiglu it must be linear, mlp2x_gelu, swiglu or identity",
             )
-        )
-    if not plain and spec.vllm:
-        out.append(
-            (("projector",), "merge, layer_norm and swiglu are not served by the vLLM model yet: set vllm: false")
         )
     if projector.type == "swiglu":
         width = projector.intermediate_size or text.hidden_size
