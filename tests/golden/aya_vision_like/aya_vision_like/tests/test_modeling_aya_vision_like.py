@@ -251,6 +251,26 @@ def test_forward_and_generate_with_images(model, image_batch):
     assert torch.equal(generated[:, :length], image_batch["input_ids"])
 
 
+def test_beam_search_gives_each_copy_of_a_prompt_its_own_images(model, image_batch):
+    """Beam search copies every prompt (the first one holds more images than the second); each copy must see its own
+    prompt's images, so the first step's logits of every beam equal the forward pass's for its prompt."""
+    with torch.no_grad():
+        expected = model(**image_batch).logits[:, -1]
+        out = model.generate(
+            **image_batch,
+            max_new_tokens=MAX_NEW_TOKENS,
+            do_sample=False,
+            num_beams=2,
+            num_return_sequences=2,
+            output_logits=True,
+            return_dict_in_generate=True,
+        )
+    first_step = out.logits[0].view(expected.shape[0], 2, -1)
+    assert out.sequences.shape[0] == 2 * expected.shape[0]
+    for beam in range(2):
+        torch.testing.assert_close(first_step[:, beam], expected, rtol=1e-4, atol=1e-4)
+
+
 def test_generate_text_only(model, processor):
     text = [words(processor.tokenizer, 4), words(processor.tokenizer, 2, 7)]
     inputs = processor(text=text, padding=True, return_tensors="pt")
