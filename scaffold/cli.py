@@ -236,7 +236,12 @@ def _update(
 @click.option("--model-type", "spec_model_type", default=None, help="model.model_type (default: my_<model_type>).")
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
 def spec_from(
-    folder: Path | None, output: Path | None, like: str | None, name: str | None, spec_model_type: str | None, force: bool
+    folder: Path | None,
+    output: Path | None,
+    like: str | None,
+    name: str | None,
+    spec_model_type: str | None,
+    force: bool,
 ) -> None:
     """Write a commented spec that restates the checkpoint in FOLDER (config.json, processor_config.json or
     preprocessor_config.json, tokenizer files, weight names): tower, connector, layout, token scheme, decoder and
@@ -249,7 +254,12 @@ def spec_from(
 
 
 def _spec_from(
-    folder: Path | None, output: Path | None, like: str | None, name: str | None, spec_model_type: str | None, force: bool
+    folder: Path | None,
+    output: Path | None,
+    like: str | None,
+    name: str | None,
+    spec_model_type: str | None,
+    force: bool,
 ) -> None:
     from scaffold.specfrom import mapping, read, write
 
@@ -265,7 +275,7 @@ def _spec_from(
     camel = name or "".join(part.title() for part in base.split("_"))
     draft = mapping.draft_spec(source, camel, base)
     text = write.render(draft)
-    write.check(text, output.name if output is not None else "spec.yaml")
+    write.check(text, output.name if output is not None else "spec.yaml", source.origin)
     if output is None:
         click.echo(text, nl=False)
     else:

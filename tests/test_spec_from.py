@@ -50,7 +50,9 @@ from scaffold.generate.pipeline import render_spec
 from scaffold.spec import load_spec
 from scaffold.specfrom.read import weight_names
 
-VISION = dict(hidden_size=16, intermediate_size=32, num_hidden_layers=2, num_attention_heads=2, image_size=28, patch_size=7)
+VISION = dict(
+    hidden_size=16, intermediate_size=32, num_hidden_layers=2, num_attention_heads=2, image_size=28, patch_size=7
+)
 TEXT = dict(
     vocab_size=64,
     hidden_size=32,
@@ -84,7 +86,9 @@ def build_llava():
         image_token_id=63,
     )  # fmt: skip
     processor = LlavaProcessor(
-        image_processor=LlavaImageProcessor(size={"shortest_edge": 28}, crop_size={"height": 28, "width": 28}, do_pad=True),
+        image_processor=LlavaImageProcessor(
+            size={"shortest_edge": 28}, crop_size={"height": 28, "width": 28}, do_pad=True
+        ),
         tokenizer=tokenizer({0: "<unk>", 63: "<image>"}),
         patch_size=7,
         vision_feature_select_strategy="default",
@@ -226,7 +230,9 @@ def test_the_generated_model_loads_every_weight_and_equals_the_builtin(round_tri
     token = rt["placeholder"]
     batch = processor(images=images([(90, 250), (300, 60), (28, 28)]), text=[f"w5 {token} w6 {token} w7 {token}"],
                       return_tensors="pt")  # fmt: skip
-    inputs = {key: batch[key] for key in ("input_ids", "attention_mask", "pixel_values", "image_sizes") if key in batch}
+    inputs = {
+        key: batch[key] for key in ("input_ids", "attention_mask", "pixel_values", "image_sizes") if key in batch
+    }
     extra = {}
     if rt["spec"].image_processor.layout.kind == "tiles":
         mine = generated(rt, "ImageProcessor")()(images([(90, 250), (300, 60), (28, 28)]), return_tensors="pt")
@@ -252,7 +258,9 @@ def test_the_generated_processor_equals_the_builtin_over_image_sizes(round_trip,
     builtin = AutoProcessor.from_pretrained(rt["folder"])
     builtin.image_processor = AutoImageProcessor.from_pretrained(rt["folder"], backend=backend)
     image_processor = generated(rt, "ImageProcessor" if backend == "torchvision" else "ImageProcessorPil")()
-    ours = generated(rt, "Processor")(image_processor=image_processor, tokenizer=AutoTokenizer.from_pretrained(rt["folder"]))
+    ours = generated(rt, "Processor")(
+        image_processor=image_processor, tokenizer=AutoTokenizer.from_pretrained(rt["folder"])
+    )
     assert type(builtin.image_processor).__name__.endswith("Pil") == (backend == "pil")
     ours_token, theirs_token = rt["spec"].processor.image_token, rt["placeholder"]
     aya = rt["model_type"] == "aya_vision"
@@ -365,3 +373,33 @@ def test_an_existing_output_needs_force(llava_folder, tmp_path):
     result = spec_from(str(llava_folder), "-o", str(tmp_path / "spec.yaml"))
     assert result.exit_code == 2 and "exists; use --force" in result.output
     assert (tmp_path / "spec.yaml").read_text() == "keep me\n"
+
+
+# ---- --like: an installed model type's defaults ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model_type", ["llava", "llava_next", "internvl"])
+def test_like_restates_the_default_config(model_type, tmp_path):
+    from transformers.models.auto.configuration_auto import CONFIG_MAPPING
+
+    result = spec_from("--like", model_type, "-o", str(tmp_path / "spec.yaml"))
+    assert result.exit_code == 0, result.output
+    spec = load_spec(tmp_path / "spec.yaml")
+    default = CONFIG_MAPPING[model_type]()
+    vision, text = default.vision_config, default.text_config
+    assert spec.vision.hidden_size == vision.hidden_size and spec.vision.num_hidden_layers == vision.num_hidden_layers
+    assert spec.text.family == text.model_type and spec.text.hidden_size == text.hidden_size
+    assert spec.processor.image_token_id == default.image_token_id
+    assert spec.vision.feature_layer == default.vision_feature_layer
+    assert render_spec(spec)  # renders
+
+
+def test_like_refuses_defaults_that_are_no_consistent_model(tmp_path):
+    """AyaVisionConfig's default tower (1152 wide, 14 heads, 384 px in patches of 14) is not a model scaffold can
+    build; the spec loader's reasons are the error."""
+    result = spec_from("--like", "aya_vision", "-o", str(tmp_path / "spec.yaml"))
+    assert result.exit_code == 2
+    assert "vision.patch_size: must divide image_size 384" in result.output
+    assert not (tmp_path / "spec.yaml").exists()
+    result = spec_from("--like", "paligemma")
+    assert result.exit_code == 2 and "--like: 'paligemma'" in result.output

@@ -568,7 +568,9 @@ def checkpoint_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
         if compiled.groups or "(" in target or "\\" in target:
             out.append((where, "groups and back-references cannot be reversed on save: name the weights literally"))
         if not target or not re.fullmatch(r"[A-Za-z0-9_.]+", target):
-            out.append((where, f"the replacement {target!r} must be a plain weight-name prefix (letters, digits, _ .)"))
+            out.append(
+                (where, f"the replacement {target!r} must be a plain weight-name prefix (letters, digits, _ .)")
+            )
     return out
 
 

@@ -190,14 +190,19 @@ def source_from_folder(folder: Folder) -> Source:
 def source_from_defaults(model_type: str) -> Source:
     """An installed model type's defaults: its config class and default image processor, built in memory."""
     if model_type not in SUPPORTED:
-        raise CheckpointError(
-            [f"--like: {model_type!r}: scaffold can start a spec from {', '.join(SUPPORTED)} only"]
-        )
+        raise CheckpointError([f"--like: {model_type!r}: scaffold can start a spec from {', '.join(SUPPORTED)} only"])
+    import transformers
     from transformers.models.auto.configuration_auto import CONFIG_MAPPING
 
     config_class = CONFIG_MAPPING[model_type]
     config = config_class()
-    ip_class, ip_settings = _instantiate_image_processor(model_type, {}, f"{DEFAULT_IMAGE_PROCESSOR[model_type]}()")
+    # The image processor's class defaults need not fit the model's (LlavaNextImageProcessor's 224 px views for
+    # LlavaNextConfig's 336 px tower): its views are made the tower's size, in the form the class uses.
+    ip_name = DEFAULT_IMAGE_PROCESSOR[model_type]
+    side = config.vision_config.image_size
+    side = side[0] if isinstance(side, (list, tuple)) else side
+    size_settings = _sized(getattr(transformers, ip_name)().to_dict(), side)
+    ip_class, ip_settings = _instantiate_image_processor(model_type, size_settings, f"{ip_name}()")
     return Source(
         model_type=model_type,
         config=config,
@@ -215,6 +220,16 @@ def source_from_defaults(model_type: str) -> Source:
         chat_template=None,
         origin=f"the defaults of transformers' {config_class.__name__} and {ip_class}",
     )
+
+
+def _sized(settings: dict[str, Any], side: int) -> dict[str, Any]:
+    """`size` and `crop_size` of an image processor's settings made `side` pixels, keeping their forms."""
+    out: dict[str, Any] = {}
+    for key in ("size", "crop_size"):
+        value = settings.get(key)
+        if isinstance(value, dict):
+            out[key] = {k: side for k in value if k in ("height", "width", "shortest_edge")} or value
+    return out
 
 
 def _instantiate_config(model_type: str, data: dict[str, Any], where: str) -> Any:
@@ -292,6 +307,11 @@ def draft_spec(source: Source, name: str, spec_model_type: str) -> Draft:
         "Given the checkpoint's weights, the generated model computes what transformers' own class computes; each",
         "comment names the setting a value was read from.",
     ]
+    if source.tokens is None:
+        draft.header.append(
+            "No folder: the image processor's views are made the tower's size and the image tokens' ids come from "
+            "the config; set them to your tokenizer's."
+        )
     mt, config = source.model_type, source.config
     _check_top_keys(source, problems)
     draft.put(("model", "name"), name)
@@ -352,8 +372,13 @@ def _vision_section(source: Source, draft: Draft, problems: Problems) -> bool:
     draft.put(("vision", "family"), family, f"vision_config.model_type {tower_type}")
     values = vision.to_dict()
     if traits is None:
-        problems.add(where, "model_type", tower_type, "scaffold does not know whether its hidden states start with "
-                     "a CLS token (towers it restates: " + ", ".join(sorted(TRAITS)) + ")")
+        problems.add(
+            where,
+            "model_type",
+            tower_type,
+            "scaffold does not know whether its hidden states start with "
+            "a CLS token (towers it restates: " + ", ".join(sorted(TRAITS)) + ")",
+        )
         return False
     typed: dict[str, Any] = {}
     for key in VISION_TYPED_KEYS:
@@ -403,13 +428,18 @@ def _vision_section(source: Source, draft: Draft, problems: Problems) -> bool:
 
 def _extras(config: Any, kwargs: dict[str, Any], typed: set[str]) -> dict[str, Any]:
     """The keys of `config` that differ from its class built with `kwargs` (what scaffold's config builds)."""
+    import dataclasses
+
     built = type(config)(**kwargs).to_dict()
     values = config.to_dict()
     skip = FILE_KEYS | typed
+    # Only the class's own fields: a saved config may carry stray attributes (LLaVA's default CLIP config a
+    # vocab_size) that no model reads.
+    declared = {f.name for f in dataclasses.fields(type(config))} if dataclasses.is_dataclass(config) else set(values)
     return {
         key: _plain(value)
         for key, value in values.items()
-        if key not in skip and not key.startswith("_") and _plain(built.get(key)) != _plain(value)
+        if key in declared and key not in skip and not key.startswith("_") and _plain(built.get(key)) != _plain(value)
     }
 
 
@@ -437,7 +467,8 @@ def _projector_section(source: Source, draft: Draft, problems: Problems) -> None
             draft.put(("projector", "merge"), {"kind": "pixel_shuffle", "factor": factor}, "downsample_factor")
         draft.put(("projector", "layer_norm"), True, "Aya Vision's `layernorm` (renamed below)")
         draft.put(("projector", "layer_norm_eps"), config.adapter_layer_norm_eps, "adapter_layer_norm_eps")
-        draft.put(("projector", "intermediate_size"), config.alignment_intermediate_size, "alignment_intermediate_size")
+        width = getattr(config, "alignment_intermediate_size", config.text_config.hidden_size)
+        draft.put(("projector", "intermediate_size"), width, "alignment_intermediate_size (default: the text width)")
 
 
 def _text_section(source: Source, draft: Draft, problems: Problems) -> None:
@@ -470,13 +501,21 @@ def _text_section(source: Source, draft: Draft, problems: Problems) -> None:
             if not isinstance(value, int):
                 problems.add(where, key, value, "scaffold's spec takes one token id")
                 continue
-            if value >= values["vocab_size"]:
+            if value >= values["vocab_size"] and source.tokens is not None:
                 problems.add(where, key, value, f"is not below vocab_size {values['vocab_size']}")
                 continue
         if value is None:
             continue
         kwargs[key] = value
         draft.put(("text", key), value)
+    image_token_id = source.config.image_token_id
+    if source.tokens is None and image_token_id >= values["vocab_size"]:
+        # transformers' LLaVA defaults put the image token just past the vocabulary (checkpoints resize it).
+        draft.put(
+            ("text", "vocab_size"),
+            image_token_id + 1,
+            f"default {values['vocab_size']} does not hold image_token_id {image_token_id}: one more row for it",
+        )
     extras = _extras(text, kwargs, {key for key, _ in TEXT_TYPED_KEYS})
     if extras:
         draft.put(("text", "config"), extras, "text_config keys that differ from the decoder's defaults")
@@ -486,7 +525,7 @@ def _named_stat(values: Any, kind: str) -> Any:
     values = [float(v) for v in values]
     for key in ("openai_clip", "imagenet_standard", "imagenet_default"):
         named = NAMED_STATS[f"{key.upper()}_{kind}"]
-        if len(named) == len(values) and all(abs(a - b) < 1e-9 for a, b in zip(named, values)):
+        if len(named) == len(values) and all(abs(a - b) < 1e-9 for a, b in zip(named, values, strict=True)):
             return key
     return values
 
@@ -526,7 +565,12 @@ def _image_processor_section(source: Source, draft: Draft, problems: Problems) -
         if ip.get("crop_to_patches"):
             draft.put(
                 section + ("layout",),
-                {"kind": "tiles", "min_tiles": ip["min_patches"], "max_tiles": ip["max_patches"], "use_thumbnail": True},
+                {
+                    "kind": "tiles",
+                    "min_tiles": ip["min_patches"],
+                    "max_tiles": ip["max_patches"],
+                    "use_thumbnail": True,
+                },
                 "crop_to_patches, min_patches, max_patches (GotOcr2 adds a thumbnail to several tiles)",
             )
             return "tiles"
@@ -552,13 +596,20 @@ def _processor_section(source: Source, draft: Draft, problems: Problems, has_cls
         token = proc.get("image_token") or "<image>"
         token_id = _token_id(source, token, image_token_id, problems, "image_token")
         if token_id is not None and token_id != image_token_id:
-            problems.add(source.processor_file, "image_token", token, f"has id {token_id}, config.json image_token_index {image_token_id}")
+            problems.add(
+                source.processor_file,
+                "image_token",
+                token,
+                f"has id {token_id}, config.json image_token_index {image_token_id}",
+            )
         draft.put(section + ("image_token",), token)
         draft.put(section + ("image_token_id",), image_token_id, "image_token_index")
         if source.tokens is not None:  # the processor's own arithmetic must be the tower's
             patch = proc.get("patch_size")
             if patch is not None and patch != vision.get("patch_size"):
-                problems.add(source.processor_file, "patch_size", patch, f"differs from the tower's {vision.get('patch_size')}")
+                problems.add(
+                    source.processor_file, "patch_size", patch, f"differs from the tower's {vision.get('patch_size')}"
+                )
             extra = proc.get("num_additional_image_tokens", 0)
             if extra != (1 if has_cls else 0):
                 problems.add(
@@ -578,7 +629,10 @@ def _processor_section(source: Source, draft: Draft, problems: Problems, has_cls
     elif mt == "internvl":
         tok = source.tokenizer_config
         extra = tok.get("extra_special_tokens") if isinstance(tok.get("extra_special_tokens"), dict) else {}
-        names = {key: tok.get(key) or extra.get(key) for key in ("context_image_token", "start_image_token", "end_image_token")}
+        names = {
+            key: tok.get(key) or extra.get(key)
+            for key in ("context_image_token", "start_image_token", "end_image_token")
+        }
         defaults = {"context_image_token": "<IMG_CONTEXT>", "start_image_token": "<img>", "end_image_token": "</img>"}
         if source.tokens is None:
             names = defaults
@@ -596,7 +650,12 @@ def _processor_section(source: Source, draft: Draft, problems: Problems, has_cls
             draft.put(section + ("image_token_id",), image_token_id, "image_token_id")
             draft.put(
                 section + ("image_delimiters",),
-                {"start": names["start_image_token"], "start_id": start_id, "end": names["end_image_token"], "end_id": end_id},
+                {
+                    "start": names["start_image_token"],
+                    "start_id": start_id,
+                    "end": names["end_image_token"],
+                    "end_id": end_id,
+                },
                 "tokenizer start_image_token, end_image_token"
                 + (" (ids are placeholders: set your tokenizer's)" if source.tokens is None else ""),
             )
@@ -655,7 +714,5 @@ def key_renames(model_type: str, weight_names: list[str]) -> dict[str, str]:
     if not weight_names:
         return {source: target for source, target in rules.items() if not source.startswith(r"^model\.")}
     return {
-        source: target
-        for source, target in rules.items()
-        if any(re.search(source, name) for name in weight_names)
+        source: target for source, target in rules.items() if any(re.search(source, name) for name in weight_names)
     }

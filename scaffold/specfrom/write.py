@@ -15,7 +15,6 @@ from scaffold.errors import SpecError
 from scaffold.specfrom.mapping import Draft
 from scaffold.specfrom.read import CheckpointError
 
-
 # Lists written on one line ([height, width] pairs, layer lists).
 _FLOW_KEYS = {"grid_pinpoints", "feature_layer"}
 
@@ -27,8 +26,15 @@ def _node(value: Any, comments: dict[tuple[str, ...], str], path: tuple[str, ...
             node[key] = _node(item, comments, path + (str(key),))
             if path + (str(key),) in comments:
                 node.yaml_add_eol_comment(comments[path + (str(key),)], key)
-        if path and path[-1] in ("size", "crop_size", "merge", "image_delimiters") or (
-            len(path) == 2 and path[0] == "image_processor" and path[1] == "layout" and "grid_pinpoints" not in value
+        if (
+            path
+            and path[-1] in ("size", "crop_size", "merge", "image_delimiters")
+            or (
+                len(path) == 2
+                and path[0] == "image_processor"
+                and path[1] == "layout"
+                and "grid_pinpoints" not in value
+            )
         ):
             node.fa.set_flow_style()
         return node
@@ -53,7 +59,7 @@ def render(draft: Draft) -> str:
     return out.getvalue()
 
 
-def check(text: str, name: str) -> None:
+def check(text: str, name: str, origin: str) -> None:
     """The spec loader's verdict on the text; its problems become the checkpoint's."""
     from scaffold.spec import load_spec
 
@@ -64,6 +70,6 @@ def check(text: str, name: str) -> None:
             load_spec(path)
         except SpecError as exc:
             raise CheckpointError(
-                ["the spec read from the checkpoint does not validate (scaffold cannot express this model):"]
+                [f"the spec read from {origin} does not validate (scaffold cannot express this model):"]
                 + [f"  {problem.key}: {problem.message}" for problem in exc.problems]
             ) from None
