@@ -403,3 +403,37 @@ def test_like_refuses_defaults_that_are_no_consistent_model(tmp_path):
     assert not (tmp_path / "spec.yaml").exists()
     result = spec_from("--like", "paligemma")
     assert result.exit_code == 2 and "--like: 'paligemma'" in result.output
+
+
+# ---- the checkpoint_key_renames spec key -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "renames, message",
+    [
+        ({"vision_tower\\.": "model.vision_tower."}, "must be anchored with ^"),
+        ({"^(a|b)\\.": "model.x."}, "groups and back-references cannot be reversed on save"),
+        ({"^a[": "model.a."}, "is not a regular expression"),
+        ({"^a\\.": "model a"}, "must be a plain weight-name prefix"),
+    ],
+)
+def test_checkpoint_key_renames_are_checked(write_spec, renames, message):
+    from scaffold.errors import SpecError
+
+    text = (Path(__file__).parents[1] / "examples" / "llava_clip_llama.yaml").read_text()
+    text += "checkpoint_key_renames: " + json.dumps(renames) + "\n"
+    with pytest.raises(SpecError) as info:
+        load_spec(write_spec(text))
+    assert any(p.key.startswith("checkpoint_key_renames") and message in p.message for p in info.value.problems), str(
+        info.value
+    )
+
+
+def test_checkpoint_key_renames_need_a_model(write_spec):
+    from scaffold.errors import SpecError
+
+    text = "model: {name: Only, model_type: only}\nimage_processor: {size: {height: 8, width: 8}, image_mean: openai_clip, "
+    text += 'image_std: openai_clip}\ncheckpoint_key_renames: {"^a\\\\.": "b."}\n'
+    with pytest.raises(SpecError) as info:
+        load_spec(write_spec(text))
+    assert "renames weights of a model" in str(info.value)
