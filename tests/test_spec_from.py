@@ -437,3 +437,7 @@ def test_checkpoint_key_renames_need_a_model(write_spec):
     with pytest.raises(SpecError) as info:
         load_spec(write_spec(text))
     assert "renames weights of a model" in str(info.value)
+    text = (Path(__file__).parents[1] / "examples" / "llava_vllm.yaml").read_text()
+    with pytest.raises(SpecError) as info:
+        load_spec(write_spec(text + 'checkpoint_key_renames: {"^a\\\\.": "b."}\n'))
+    assert "set vllm: false" in str(info.value)

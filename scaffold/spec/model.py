@@ -556,6 +556,13 @@ def checkpoint_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
     out: list[tuple[KeyPath, str]] = []
     if not spec.is_vlm:
         out.append((("checkpoint_key_renames",), f"renames weights of a model: needs {', '.join(VLM_SECTIONS)}"))
+    if spec.vllm:
+        out.append(
+            (
+                ("checkpoint_key_renames",),
+                "the vLLM model loads the generated model's own weight names, not the checkpoint's: set vllm: false",
+            )
+        )
     for source, target in renames.items():
         where: KeyPath = ("checkpoint_key_renames", source)
         try:
