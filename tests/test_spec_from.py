@@ -296,11 +296,11 @@ def test_the_generated_checkpoint_test_passes_on_the_folder(round_trip):
     env = {**os.environ, "SCAFFOLD_CHECKPOINT": str(rt["folder"]), "PYTHONPATH": str(rt["out"])}
     test_file = rt["out"] / m / "tests" / f"test_modeling_{m}.py"
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file), "-k", "checkpoint or self_contained"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file), "-k", "checkpoint or self_contained or remote_code_loads"],
         env=env, capture_output=True, text=True, cwd=rt["out"],
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "2 passed" in done.stdout, done.stdout[-2000:]
+    assert "3 passed" in done.stdout, done.stdout[-2000:]
 
 
 # ---- bad folders -----------------------------------------------------------------------------------------------
