@@ -214,6 +214,80 @@ def _update(
         )
 
 
+@main.command("spec-from")
+@click.argument("folder", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the spec here (default: print it).",
+)
+@click.option(
+    "--like",
+    "like",
+    default=None,
+    metavar="MODEL_TYPE",
+    help="Start from an installed transformers model type's defaults instead of a folder (llava, llava_next, "
+    "internvl, aya_vision).",
+)
+@click.option("--name", default=None, help="model.name of the spec (default: My + the checkpoint's model type).")
+@click.option("--model-type", "spec_model_type", default=None, help="model.model_type (default: my_<model_type>).")
+@click.option("--force", is_flag=True, help="Overwrite an existing output file.")
+def spec_from(
+    folder: Path | None,
+    output: Path | None,
+    like: str | None,
+    name: str | None,
+    spec_model_type: str | None,
+    force: bool,
+) -> None:
+    """Write a commented spec that restates the checkpoint in FOLDER (config.json, processor_config.json or
+    preprocessor_config.json, tokenizer files, weight names): tower, connector, layout, token scheme, decoder and
+    image-processor settings, and the renames that let the generated model load the folder's weights.
+
+    Exit 0 when written, 2 when the folder cannot be read or holds something scaffold cannot express (each
+    problem names its file, key and value).
+    """
+    Report.of(lambda: _spec_from(folder, output, like, name, spec_model_type, force)).exit()
+
+
+def _spec_from(
+    folder: Path | None,
+    output: Path | None,
+    like: str | None,
+    name: str | None,
+    spec_model_type: str | None,
+    force: bool,
+) -> None:
+    from scaffold.specfrom import mapping, read, write
+
+    if (folder is None) == (like is None):
+        raise UsageError("spec-from needs a checkpoint FOLDER or --like MODEL_TYPE (one of them)")
+    if output is not None and output.exists() and not force:
+        raise UsageError(f"{output}: exists; use --force to overwrite it")
+    if folder is not None:
+        source = mapping.source_from_folder(read.read_folder(folder))
+    else:
+        source = mapping.source_from_defaults(like)
+    base = spec_model_type or f"my_{source.model_type}"
+    camel = name or "".join(part.title() for part in base.split("_"))
+    draft = mapping.draft_spec(source, camel, base)
+    text = write.render(draft)
+    write.check(text, output.name if output is not None else "spec.yaml", source.origin)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"{output}: cannot write: {exc.strerror or exc}") from None
+        click.echo(f"wrote {output}")
+    for note in draft.notes:
+        click.echo(f"note: {note}", err=True)
+
+
 @main.command("schema")
 def schema() -> None:
     """Print the JSON Schema of the spec file."""

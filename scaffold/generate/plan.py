@@ -258,6 +258,8 @@ def vlm_context(spec: Spec, names: Names) -> dict[str, Any]:
         "num_image_features": vision.features_per_view(connector.factor),
         "tie_word_embeddings": text.tie_word_embeddings,
         "vocab_size": text.vocab_size,
+        "checkpoint_key_renames": spec.checkpoint_key_renames,
+        "checkpoint_saved_prefixes": saved_prefixes(spec.checkpoint_key_renames or {}),
         "layout": layout_context(spec),
         "layout_tests": layout_test_context(spec),
         "test_imports": sorted(
@@ -294,6 +296,12 @@ def processor_context(spec: Spec, names: Names) -> dict[str, Any]:
         "scheme": TokenScheme.from_spec(proc),
         "layout": layout_context(spec),
     }
+
+
+def saved_prefixes(renames: dict[str, str]) -> dict[str, str]:
+    """What save_pretrained writes for each renamed prefix of the model: the checkpoint's literal prefix (the last
+    rename to a prefix wins, as transformers applies the reversed renames last first)."""
+    return {target: source.removeprefix("^").replace("\\.", ".") for source, target in renames.items()}
 
 
 def vllm_context(vlm: dict[str, Any], names: Names) -> dict[str, Any]:

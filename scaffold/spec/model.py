@@ -517,6 +517,13 @@ class Spec(_Strict):
         "pyproject.toml and its tests. Needs the model sections. vLLM's CPU attention needs text heads of at "
         "least 32 (hidden_size / num_attention_heads) for its engine test.",
     )
+    checkpoint_key_renames: dict[str, str] | None = Field(
+        None,
+        description="Weights of an existing checkpoint whose names differ from the generated model's: an ordered "
+        "mapping of regular expressions (anchored with ^, matched against saved weight names) to their "
+        "replacements. The generated model registers them with transformers' weight conversion, so "
+        "from_pretrained renames them on load and save_pretrained back on save. `scaffold spec-from` writes them.",
+    )
 
     @property
     def is_vlm(self) -> bool:
@@ -591,8 +598,42 @@ def cross_field_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
             )
     out.extend(layout_problems(ip))
     out.extend(vlm_problems(spec))
+    out.extend(checkpoint_problems(spec))
     if spec.vllm and not spec.is_vlm:
         out.append((("vllm",), f"vllm: true needs the model sections {', '.join(VLM_SECTIONS)}"))
+    return out
+
+
+def checkpoint_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
+    """Key renames are regular expressions that transformers can reverse on save: anchored, without groups."""
+    renames = spec.checkpoint_key_renames
+    if renames is None:
+        return []
+    out: list[tuple[KeyPath, str]] = []
+    if not spec.is_vlm:
+        out.append((("checkpoint_key_renames",), f"renames weights of a model: needs {', '.join(VLM_SECTIONS)}"))
+    if spec.vllm:
+        out.append(
+            (
+                ("checkpoint_key_renames",),
+                "the vLLM model loads the generated model's own weight names, not the checkpoint's: set vllm: false",
+            )
+        )
+    for source, target in renames.items():
+        where: KeyPath = ("checkpoint_key_renames", source)
+        try:
+            compiled = re.compile(source)
+        except re.error as exc:
+            out.append((where, f"is not a regular expression: {exc}"))
+            continue
+        if not source.startswith("^"):
+            out.append((where, "must be anchored with ^ (a rename applies to the start of a weight name)"))
+        if compiled.groups or "(" in target or "\\" in target:
+            out.append((where, "groups and back-references cannot be reversed on save: name the weights literally"))
+        if not target or not re.fullmatch(r"[A-Za-z0-9_.]+", target):
+            out.append(
+                (where, f"the replacement {target!r} must be a plain weight-name prefix (letters, digits, _ .)")
+            )
     return out
 
 

@@ -1,0 +1,6 @@
+"""`scaffold spec-from`: start a spec from a checkpoint folder (or an installed model type's defaults).
+
+read.py (the folder's JSON files, tokens and weight names, with positions) -> mapping.py (transformers' config
+classes -> spec data, comments, key renames; what scaffold cannot express is an error naming the key) -> write.py (a
+commented YAML spec, checked by the spec loader before it is written).
+"""
