@@ -5,7 +5,7 @@ gives each token of a sequence its (temporal, height, width) position and the se
 - positions and deltas == `Qwen2VLModel.get_rope_index` and `Qwen2_5_VLModel.get_rope_index` on text-only prompts,
   prompts with one image, with several images of mixed sizes (adjacent ones too, at the start and at the end), and
   left-padded batches;
-- a tiny `Qwen2VLForConditionalGeneration` given these positions (as `position_ids`) gives logits equal (max abs
+- a tiny `Qwen2VLForConditionalGeneration` (and `Qwen2_5_VLForConditionalGeneration`) given these positions (as `position_ids`) gives logits equal (max abs
   diff 0) to the ones it computes itself, on a left-padded batch of two prompts holding three images of different
   sizes, and greedy `generate` is equal token for token; the delta places the generated tokens where transformers'
   cached generation does.
@@ -20,6 +20,7 @@ import pytest
 import torch
 from transformers import (
     Qwen2_5_VLConfig,
+    Qwen2_5_VLForConditionalGeneration,
     Qwen2_5_VLModel,
     Qwen2VLConfig,
     Qwen2VLForConditionalGeneration,
@@ -164,17 +165,16 @@ def test_image_runs_need_their_grids_tokens():
         mrope_positions([0, 1, 1, 1, 0], [(1, 4, 6)], 2)
 
 
-@pytest.fixture(scope="module")
-def tiny_qwen2_vl():
-    torch.manual_seed(0)
-    return Qwen2VLForConditionalGeneration(tiny_config()).eval()
-
-
-def test_logits_and_generate_equal_qwen2_vl(tiny_qwen2_vl):
+@pytest.mark.parametrize(
+    "model_cls, config_cls",
+    [(Qwen2VLForConditionalGeneration, Qwen2VLConfig), (Qwen2_5_VLForConditionalGeneration, Qwen2_5_VLConfig)],
+)
+def test_logits_and_generate_equal_transformers(model_cls, config_cls):
     """Three images of different sizes in a left-padded batch of two prompts: the model given scaffold's positions
     equals the model computing its own, in one forward pass (max abs logits diff 0) and in greedy generation with a
     cache (token for token)."""
-    model = tiny_qwen2_vl
+    torch.manual_seed(0)
+    model = model_cls(tiny_config(config_cls)).eval()
     input_ids, attention_mask, pixel_values, grid_thw = build("mixed_sizes_left_padded")
     assert sorted(map(tuple, grid_thw.tolist())) == [(1, 4, 6), (1, 6, 8), (1, 10, 4)]
     inputs = {"input_ids": input_ids, "attention_mask": attention_mask}
