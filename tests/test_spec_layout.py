@@ -112,7 +112,7 @@ def test_default_layout_is_fixed(write_spec):
         (NATIVE, "\nprocessor:", "\n" + MODEL_SECTIONS + "processor:", "vision", "the native layout's model side is not generated yet"),
         (NATIVE, "end_id: 151653", "end_id: 151655", "processor.image_delimiters.end_id", "151655 is processor.image_token_id"),
         (NATIVE, 'end: "<|vision_end|>"', 'end: "<|vision_start|>"', "processor.image_delimiters.end", "must differ from start"),
-        (NATIVE, "    end_id: 151653\n", "    end_id: 151653\nvllm: true\n", "vllm", "needs the model sections"),
+        (NATIVE, "    end_id: 151653\n", "    end_id: 151653\nvllm: true\n", "vllm", "the native layout has no model side, so no vLLM model, yet"),
     ],
 )  # fmt: skip
 def test_layout_errors_name_the_place(write_spec, base, old, new, key, message):

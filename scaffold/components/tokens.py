@@ -76,6 +76,47 @@ def tile_marker_tokens(rows: int, columns: int) -> int:
     return 2 * rows * columns + rows + 1 + 3
 
 
+def mrope_positions(
+    token_types: list[int], grids: list[tuple[int, int, int]], merge_size: int
+) -> tuple[list[list[int]], int]:
+    """M-RoPE positions (temporal, height, width) of one sequence without its padding, and its rope delta.
+
+    `token_types` marks each token: 0 text, 1 image token; `grids` holds the (t, h, w) patch grid of each image in
+    the order they appear. A text token advances all three positions by one. An image's tokens, one per
+    `merge_size` x `merge_size` block of patches in raster order, all start at the position after the text before
+    it: the temporal position counts frames (an image has one), the height position counts rows of blocks and the width position columns;
+    the text after it continues at that start plus the longer side of the block grid (Qwen2-VL's rule). Images that
+    follow each other without text between them are taken one grid at a time. The delta is what a position of the
+    sequence exceeds its index by at the end (the highest position + 1 - the length): a token generated after the
+    sequence sits at its index plus the delta in all three rows.
+    """
+    rows: list[list[int]] = [[], [], []]
+    grid_iter = iter(grids)
+    start = index = 0
+    while index < len(token_types):
+        if token_types[index] == 0:
+            for row in rows:
+                row.append(start)
+            start += 1
+            index += 1
+            continue
+        temporal, height, width = next(grid_iter)
+        block_rows, block_columns = height // merge_size, width // merge_size
+        count = temporal * block_rows * block_columns
+        if token_types[index : index + count] != [1] * count:
+            raise ValueError(f"an image of grid {(temporal, height, width)} needs {count} consecutive image tokens")
+        for frame in range(temporal):
+            for block_row in range(block_rows):
+                for block_column in range(block_columns):
+                    rows[0].append(start + frame)
+                    rows[1].append(start + block_row)
+                    rows[2].append(start + block_column)
+        start += max(block_rows, block_columns)
+        index += count
+    highest = max(rows[0] + rows[1] + rows[2], default=-1)
+    return rows, highest + 1 - len(token_types)
+
+
 def emitted_source(functions=(tokens_per_view,)) -> str:
     """The source of the functions a generated package carries (those its components count with), as scaffold
     runs them."""

@@ -599,7 +599,9 @@ def cross_field_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
     out.extend(layout_problems(ip))
     out.extend(vlm_problems(spec))
     out.extend(checkpoint_problems(spec))
-    if spec.vllm and not spec.is_vlm:
+    if spec.vllm and ip.layout.kind == "native":
+        out.append((("vllm",), "the native layout has no model side, so no vLLM model, yet: set vllm: false"))
+    elif spec.vllm and not spec.is_vlm:
         out.append((("vllm",), f"vllm: true needs the model sections {', '.join(VLM_SECTIONS)}"))
     return out
 
