@@ -287,7 +287,7 @@ def test_spec_errors_name_the_key_and_line(write_spec, changes, where, line, mes
     "changes, where, message",
     [
         ({"tower": "internvl_vision"}, "vision.family", "the vLLM model has towers for clip_vision_model, siglip_vision_model only"),
-        ({"decoder": "qwen3"}, "text.family", "tested with the llama, qwen2 decoders only"),
+        ({"decoder": "gemma2", "text_extra": "\n  config: {head_dim: 8}"}, "text.family", "tested with the llama, mistral, qwen2, qwen3 decoders only"),
     ],
 )  # fmt: skip
 def test_vllm_refuses_what_its_model_cannot_build(write_spec, changes, where, message):

@@ -107,11 +107,18 @@ def layout_spec(example: str, name: str, model_type: str) -> str:
 # Qwen2) with its pixel shuffle, LayerNorm and GELU MLP, images between `<img>` and `</img>` (internvl_shuffle.yaml is
 # internvl_tiles.yaml plus these, so it stands for the tiles layout too), and Mistral3's patch merge, a LayerNorm and a
 # SwiGLU MLP on the fixed layout (CLIP, Llama), delimiters added.
-GRID_VLLM = layout_spec("llava_next_grid.yaml", "GridVllm", "grid_vllm")
+# The decoders vary too: the grid variant runs on Mistral, the patch-merge variant on Qwen3 (vLLM builds each from its
+# own registry, by the decoder's causal-LM class).
+GRID_VLLM = layout_spec("llava_next_grid.yaml", "GridVllm", "grid_vllm").replace("family: llama", "family: mistral")
 SHUFFLE_VLLM = layout_spec("internvl_shuffle.yaml", "ShuffleVllm", "shuffle_vllm")
-PATCH_MERGE_VLLM = layout_spec("patch_merge_swiglu.yaml", "PatchMergeVllm", "patch_merge_vllm").replace(
-    "vllm: true\n",
-    '  image_delimiters: {start: "<img>", start_id: 125, end: "</img>", end_id: 126}\nvllm: true\n',
+PATCH_MERGE_VLLM = (
+    layout_spec("patch_merge_swiglu.yaml", "PatchMergeVllm", "patch_merge_vllm")
+    .replace("family: llama", "family: qwen3")
+    .replace("\nprocessor:", "\n  config: {head_dim: 32}\nprocessor:")
+    .replace(
+        "vllm: true\n",
+        '  image_delimiters: {start: "<img>", start_id: 125, end: "</img>", end_id: 126}\nvllm: true\n',
+    )
 )
 SPECS = {
     "llava_vllm": None,

@@ -25,8 +25,9 @@ TYPED_KEYS = (
     ("pad_token_id", True),
 )
 
-# Decoders the generated vLLM model is tested with (vLLM builds them from its own registry).
-VLLM_DECODERS = frozenset({"llama", "qwen2"})
+# Decoders the generated vLLM model is tested with (vLLM builds them from its own registry, by the causal-LM class;
+# tests/test_vllm.py runs each).
+VLLM_DECODERS = frozenset({"llama", "mistral", "qwen2", "qwen3"})
 
 
 @dataclass(frozen=True)
