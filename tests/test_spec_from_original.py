@@ -142,7 +142,7 @@ def test_the_conversion_checks_its_references(converted):
 
 
 def test_the_converted_folder_loads_and_equals_independent_references(converted):
-    cls = getattr(converted["modeling"], "OrigLlavaForConditionalGeneration")
+    cls = converted["modeling"].OrigLlavaForConditionalGeneration
     model, info = cls.from_pretrained(converted["folder"], output_loading_info=True)
     assert not (info["missing_keys"] or info["unexpected_keys"] or info["mismatched_keys"]), info
     model.eval()
@@ -187,7 +187,7 @@ def test_the_converted_processor_has_the_added_tokens(converted):
     import numpy as np
     from PIL import Image
 
-    processor = getattr(converted["processing"], "OrigLlavaProcessor").from_pretrained(converted["folder"])
+    processor = converted["processing"].OrigLlavaProcessor.from_pretrained(converted["folder"])
     tokenizer = processor.tokenizer
     assert tokenizer.convert_tokens_to_ids("<image>") == 64 and tokenizer.pad_token == "<pad>"
     assert tokenizer.pad_token_id == 65 and len(tokenizer) == 66

@@ -235,9 +235,8 @@ def finish(draft: Draft, source: Source) -> None:
     draft.comments[("processor", "image_token_id")] = (
         f"the first id after the original {vocab} tokens: the conversion adds <image> to the tokenizer"
     )
-    draft.comments[("image_processor", "pad_to_square")] = (
-        f"image_aspect_ratio {original['aspect']!r}"
-        + (" (pad to a square, mean colour)" if original["aspect"] == "pad" else " (the tower's processor as is)")
+    draft.comments[("image_processor", "pad_to_square")] = f"image_aspect_ratio {original['aspect']!r}" + (
+        " (pad to a square, mean colour)" if original["aspect"] == "pad" else " (the tower's processor as is)"
     )
     draft.put(("original_checkpoint",), {"layout": "llava"},
               "the original LLaVA layout: the output includes convert_<model_type>_weights_to_hf.py")  # fmt: skip
