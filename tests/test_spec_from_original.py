@@ -54,8 +54,10 @@ MM = dict(
 IMAGE_FEATURES = (28 // 7) ** 2  # CLS dropped (mm_vision_select_feature: patch)
 
 
-def build_original(root: Path, extra_weights: dict | None = None, **config_changes) -> tuple[Path, Path]:
-    """The original checkpoint folder and the tower folder."""
+def build_original(
+    root: Path, extra_weights: dict | None = None, tower_in_checkpoint: bool = True, **config_changes
+) -> tuple[Path, Path]:
+    """The original checkpoint folder and the tower folder (with the tower's weights unless the checkpoint has them)."""
     torch.manual_seed(0)
     tower = root / "clip_tower"
     vision_config = CLIPVisionConfig(**VISION)
@@ -63,9 +65,13 @@ def build_original(root: Path, extra_weights: dict | None = None, **config_chang
     CLIPImageProcessor(size={"shortest_edge": 28}, crop_size={"height": 28, "width": 28}).save_pretrained(tower)
     text_config = LlamaConfig(**TEXT)
     state = dict(LlamaForCausalLM(text_config).state_dict())
-    for key, value in CLIPVisionModel(vision_config).state_dict().items():
-        # The original repository saved CLIPVisionModel's weights under its `vision_model.` wrapper.
-        state[f"model.vision_tower.vision_tower.vision_model.{key.removeprefix('vision_model.')}"] = value
+    clip = CLIPVisionModel(vision_config)
+    if tower_in_checkpoint:
+        for key, value in clip.state_dict().items():
+            # The original repository saved CLIPVisionModel's weights under its `vision_model.` wrapper.
+            state[f"model.vision_tower.vision_tower.vision_model.{key.removeprefix('vision_model.')}"] = value
+    else:
+        clip.save_pretrained(tower)
     state["model.mm_projector.0.weight"] = torch.randn(32, 16) * 0.1
     state["model.mm_projector.0.bias"] = torch.randn(32) * 0.1
     state["model.mm_projector.2.weight"] = torch.randn(32, 32) * 0.1
@@ -200,6 +206,37 @@ def test_the_converted_processor_has_the_added_tokens(converted):
 def test_the_in_tree_plan_puts_the_script_beside_the_model(converted):
     paths = [file.path for file in plan(converted["spec"], Target("tree", Path("/tree")), year=2026).templates]
     assert "src/transformers/models/orig_llava/convert_orig_llava_weights_to_hf.py" in paths
+
+
+def test_the_towers_weights_may_come_from_the_tower_folder(converted, tmp_path):
+    """Checkpoints saved without the (frozen) tower: the conversion takes its weights from --vision-tower."""
+    original, tower = build_original(tmp_path, tower_in_checkpoint=False)
+    done = convert(converted["out"], "orig_llava", original, tower, tmp_path / "converted")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "image logits vs LlavaForConditionalGeneration: max abs diff 0.0" in done.stdout
+
+
+@pytest.mark.slow
+def test_the_in_tree_script_converts(converted, tmp_path):
+    """In a transformers tree (the 5.23 sdist, SCAFFOLD_TRANSFORMERS_SDIST): the script beside the model converts."""
+    import shutil
+
+    given = os.environ.get("SCAFFOLD_TRANSFORMERS_SDIST")
+    if not given:
+        pytest.skip("set SCAFFOLD_TRANSFORMERS_SDIST to an unpacked transformers sdist")
+    tree = tmp_path / "transformers"
+    shutil.copytree(given, tree, ignore=shutil.ignore_patterns("__pycache__"))
+    done = CliRunner().invoke(main, ["new-vlm", str(converted["root"] / "spec.yaml"), "--transformers", str(tree)])
+    assert done.exit_code == 0, done.output
+    script = tree / "src/transformers/models/orig_llava/convert_orig_llava_weights_to_hf.py"
+    env = {**os.environ, "PYTHONPATH": str(tree / "src")}
+    done = subprocess.run(
+        [sys.executable, str(script), "--original", str(converted["original"]), "--vision-tower",
+         str(converted["tower"]), "--output", str(tmp_path / "converted")],
+        env=env, capture_output=True, text=True, cwd=tree,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "image logits vs LlavaForConditionalGeneration: max abs diff 0.0" in done.stdout
 
 
 def load_original(folder: Path) -> dict[str, torch.Tensor]:

@@ -150,10 +150,16 @@ def source_from_original(folder: Folder, vision_tower: Path | None) -> Source:
     ip_class, ip_settings = _instantiate_image_processor("llava", ip_data, str(tower_ip_path))
 
     # The tokenizer: the conversion adds the image token (and a pad token if there is none) after its tokens.
+    from transformers.utils import logging
+
+    verbosity = logging.get_verbosity()
+    logging.set_verbosity_error()  # AutoTokenizer warns that config.json's model_type is not one it knows
     try:
         tokenizer = AutoTokenizer.from_pretrained(folder.path)
     except Exception as exc:  # a folder without a tokenizer, or one transformers cannot load
         raise CheckpointError([f"{folder.path}: the tokenizer cannot be loaded: {exc}"]) from None
+    finally:
+        logging.set_verbosity(verbosity)
     vocab_size = text_keys.get("vocab_size", default_text.vocab_size)
     if len(tokenizer) != vocab_size:
         problems.add(where, "vocab_size", vocab_size, f"the tokenizer has {len(tokenizer)} tokens")
@@ -241,7 +247,8 @@ def finish(draft: Draft, source: Source) -> None:
     draft.put(("original_checkpoint",), {"layout": "llava"},
               "the original LLaVA layout: the output includes convert_<model_type>_weights_to_hf.py")  # fmt: skip
     draft.header += [
-        f"The tower ({original['tower']}) and its image processor come from the --vision-tower folder. The conversion",
-        f"adds {added} to the tokenizer, their embedding and lm_head rows drawn from the mean and covariance of the",
-        "existing rows (as transformers' LLaVA conversion does); run convert_<model_type>_weights_to_hf.py first.",
+        f"The tower ({original['tower']}) and its image processor come from the --vision-tower folder.",
+        f"The conversion adds {added} to the tokenizer, their embedding and lm_head rows drawn from the mean and",
+        "covariance of the existing rows (as transformers' LLaVA conversion does): run",
+        "convert_<model_type>_weights_to_hf.py on the original folder, then load the folder it writes.",
     ]
