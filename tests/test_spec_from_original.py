@@ -72,10 +72,14 @@ def build_original(
             state[f"model.vision_tower.vision_tower.vision_model.{key.removeprefix('vision_model.')}"] = value
     else:
         clip.save_pretrained(tower)
-    state["model.mm_projector.0.weight"] = torch.randn(32, 16) * 0.1
-    state["model.mm_projector.0.bias"] = torch.randn(32) * 0.1
-    state["model.mm_projector.2.weight"] = torch.randn(32, 32) * 0.1
-    state["model.mm_projector.2.bias"] = torch.randn(32) * 0.1
+    if config_changes.get("mm_projector_type") == "linear":  # an nn.Linear itself, not a Sequential
+        state["model.mm_projector.weight"] = torch.randn(32, 16) * 0.1
+        state["model.mm_projector.bias"] = torch.randn(32) * 0.1
+    else:
+        state["model.mm_projector.0.weight"] = torch.randn(32, 16) * 0.1
+        state["model.mm_projector.0.bias"] = torch.randn(32) * 0.1
+        state["model.mm_projector.2.weight"] = torch.randn(32, 32) * 0.1
+        state["model.mm_projector.2.bias"] = torch.randn(32) * 0.1
     state.update(extra_weights or {})
     folder = root / "original"
     folder.mkdir()
@@ -214,6 +218,29 @@ def test_the_towers_weights_may_come_from_the_tower_folder(converted, tmp_path):
     done = convert(converted["out"], "orig_llava", original, tower, tmp_path / "converted")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "image logits vs LlavaForConditionalGeneration: max abs diff 0.0" in done.stdout
+
+
+def test_a_linear_projector_converts(tmp_path):
+    """mm_projector_type linear: the projector's weight and bias become layers.0; no transformers class has this
+    projector, so the script checks the text-only logits and says the image logits are not checked."""
+    original, tower = build_original(tmp_path, mm_projector_type="linear")
+    result = spec_from(original, "--vision-tower", tower, "-o", tmp_path / "spec.yaml", "--model-type", "lin_llava")
+    assert result.exit_code == 0, result.output
+    spec = load_spec(tmp_path / "spec.yaml")
+    assert spec.projector.type == "linear"
+    out = tmp_path / "out"
+    for rel, text in render_spec(spec).items():
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_text(text)
+    done = convert(out, "lin_llava", original, tower, tmp_path / "converted")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "text-only logits vs LlamaForCausalLM: max abs diff 0.0" in done.stdout
+    assert "image logits: not checked (no transformers class has a linear projector)" in done.stdout
+    from safetensors.torch import load_file
+
+    saved = load_file(tmp_path / "converted" / "model.safetensors")
+    assert torch.equal(saved["model.multi_modal_projector.layers.0.weight"],
+                       load_original(original)["model.mm_projector.weight"])  # fmt: skip
 
 
 @pytest.mark.slow

@@ -246,9 +246,14 @@ def finish(draft: Draft, source: Source) -> None:
     )
     draft.put(("original_checkpoint",), {"layout": "llava"},
               "the original LLaVA layout: the output includes convert_<model_type>_weights_to_hf.py")  # fmt: skip
+    # The generated model loads the converted folder, not this one: say so instead of the usual second sentence.
+    draft.header[1:3] = [
+        "The generated model loads the folder its conversion script writes; given those weights it computes what",
+        "LlavaForConditionalGeneration computes. Each comment names the setting a value was read from.",
+    ]
     draft.header += [
         f"The tower ({original['tower']}) and its image processor come from the --vision-tower folder.",
-        f"The conversion adds {added} to the tokenizer, their embedding and lm_head rows drawn from the mean and",
-        "covariance of the existing rows (as transformers' LLaVA conversion does): run",
+        f"The conversion adds {added} to the tokenizer, their embedding and lm_head rows drawn around the mean of",
+        "the existing rows with their covariance (transformers' mean_resizing, as its LLaVA conversion did): run",
         "convert_<model_type>_weights_to_hf.py on the original folder, then load the folder it writes.",
     ]
