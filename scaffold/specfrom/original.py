@@ -247,9 +247,14 @@ def finish(draft: Draft, source: Source) -> None:
     draft.put(("original_checkpoint",), {"layout": "llava"},
               "the original LLaVA layout: the output includes convert_<model_type>_weights_to_hf.py")  # fmt: skip
     # The generated model loads the converted folder, not this one: say so instead of the usual second sentence.
+    reference = (
+        "LlavaForConditionalGeneration computes."
+        if original["projector_type"] == "mlp2x_gelu"
+        else "the original decoder computes on text."
+    )
     draft.header[1:3] = [
         "The generated model loads the folder its conversion script writes; given those weights it computes what",
-        "LlavaForConditionalGeneration computes. Each comment names the setting a value was read from.",
+        f"{reference} Each comment names the setting a value was read from.",
     ]
     draft.header += [
         f"The tower ({original['tower']}) and its image processor come from the --vision-tower folder.",
