@@ -220,6 +220,26 @@ def test_the_towers_weights_may_come_from_the_tower_folder(converted, tmp_path):
     assert "image logits vs LlavaForConditionalGeneration: max abs diff 0.0" in done.stdout
 
 
+def test_a_full_clip_folder_as_the_tower(converted, tmp_path):
+    """The hub's CLIP folders hold a CLIPConfig (the tower under vision_config) and an old CLIPFeatureExtractor
+    config with integer sizes: the same spec."""
+    from transformers import CLIPConfig
+
+    tower = tmp_path / "clip"
+    CLIPConfig(vision_config=VISION, text_config=dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                                                      num_attention_heads=2)).save_pretrained(tower)  # fmt: skip
+    (tower / "preprocessor_config.json").write_text(json.dumps({
+        "crop_size": 28, "do_center_crop": True, "do_normalize": True, "do_resize": True, "resample": 3, "size": 28,
+        "feature_extractor_type": "CLIPFeatureExtractor", "image_mean": [0.48145466, 0.4578275, 0.40821073],
+        "image_std": [0.26862954, 0.26130258, 0.27577711],
+    }))  # fmt: skip
+    result = spec_from(converted["original"], "--vision-tower", tower, "-o", tmp_path / "spec.yaml", "--model-type",
+                       "orig_llava")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    ours = (tmp_path / "spec.yaml").read_text().split("\n", 1)[1]
+    assert ours == converted["spec_text"].split("\n", 1)[1]
+
+
 def test_a_linear_projector_converts(tmp_path):
     """mm_projector_type linear: the projector's weight and bias become layers.0; no transformers class has this
     projector, so the script checks the text-only logits and says the image logits are not checked."""
