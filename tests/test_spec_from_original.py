@@ -351,3 +351,29 @@ def test_an_unmappable_weight_is_an_error_of_spec_from_and_of_the_conversion(con
     assert done.returncode == 1, done.stdout + done.stderr
     assert "no rule maps these weights: model.image_newline" in done.stderr
     assert not (tmp_path / "converted").exists()
+
+
+# ---- the original_checkpoint spec key --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "example, edit, message",
+    [
+        ("llava_next_grid.yaml", None, "the conversion handles the fixed layout only"),
+        ("llava_clip_llama.yaml", ("type: mlp2x_gelu", "type: identity"), "not projector.type 'identity'"),
+        ("llava_vllm.yaml", None, "not with vllm: true"),
+        ("clip_like.yaml", None, "converts weights of a model: needs vision, projector, text, processor"),
+    ],
+    ids=["grid", "identity", "vllm", "no_model"],
+)
+def test_original_checkpoint_is_checked(write_spec, example, edit, message):
+    from scaffold.errors import SpecError
+
+    text = (Path(__file__).parents[1] / "examples" / example).read_text()
+    if edit:
+        text = text.replace(*edit)
+    with pytest.raises(SpecError) as info:
+        load_spec(write_spec(text + "original_checkpoint: {layout: llava}\n"))
+    assert any(p.key == "original_checkpoint.layout" and message in p.message for p in info.value.problems), str(
+        info.value
+    )
