@@ -235,6 +235,14 @@ def _update(
 @click.option("--name", default=None, help="model.name of the spec (default: My + the checkpoint's model type).")
 @click.option("--model-type", "spec_model_type", default=None, help="model.model_type (default: my_<model_type>).")
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
+@click.option(
+    "--vision-tower",
+    "vision_tower",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="For a checkpoint in the original LLaVA layout (mm_* keys in config.json): the local folder of the vision "
+    "tower mm_vision_tower names (config.json, preprocessor_config.json).",
+)
 def spec_from(
     folder: Path | None,
     output: Path | None,
@@ -242,15 +250,17 @@ def spec_from(
     name: str | None,
     spec_model_type: str | None,
     force: bool,
+    vision_tower: Path | None,
 ) -> None:
     """Write a commented spec that restates the checkpoint in FOLDER (config.json, processor_config.json or
     preprocessor_config.json, tokenizer files, weight names): tower, connector, layout, token scheme, decoder and
-    image-processor settings, and the renames that let the generated model load the folder's weights.
+    image-processor settings, and the renames that let the generated model load the folder's weights. A checkpoint
+    in the original LLaVA layout (mm_* keys) needs --vision-tower; its spec makes new-vlm write a conversion script.
 
     Exit 0 when written, 2 when the folder cannot be read or holds something scaffold cannot express (each
     problem names its file, key and value).
     """
-    Report.of(lambda: _spec_from(folder, output, like, name, spec_model_type, force)).exit()
+    Report.of(lambda: _spec_from(folder, output, like, name, spec_model_type, force, vision_tower)).exit()
 
 
 def _spec_from(
@@ -260,20 +270,29 @@ def _spec_from(
     name: str | None,
     spec_model_type: str | None,
     force: bool,
+    vision_tower: Path | None = None,
 ) -> None:
-    from scaffold.specfrom import mapping, read, write
+    from scaffold.specfrom import mapping, original, read, write
 
     if (folder is None) == (like is None):
         raise UsageError("spec-from needs a checkpoint FOLDER or --like MODEL_TYPE (one of them)")
     if output is not None and output.exists() and not force:
         raise UsageError(f"{output}: exists; use --force to overwrite it")
     if folder is not None:
-        source = mapping.source_from_folder(read.read_folder(folder))
+        checkpoint = read.read_folder(folder)
+        if original.is_original(checkpoint.config):
+            source = original.source_from_original(checkpoint, vision_tower)
+        elif vision_tower is not None:
+            raise UsageError("--vision-tower is for checkpoints in the original LLaVA layout (mm_* config keys)")
+        else:
+            source = mapping.source_from_folder(checkpoint)
     else:
         source = mapping.source_from_defaults(like)
     base = spec_model_type or f"my_{source.model_type}"
     camel = name or "".join(part.title() for part in base.split("_"))
     draft = mapping.draft_spec(source, camel, base)
+    if source.original is not None:
+        original.finish(draft, source)
     text = write.render(draft)
     write.check(text, output.name if output is not None else "spec.yaml", source.origin)
     if output is None:

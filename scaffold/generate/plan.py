@@ -453,10 +453,23 @@ def plan(spec: Spec, target: Target = PACKAGE, *, year: int | None = None) -> Pl
     )
     license_ctx = {"year": modular.context["year"], "copyright_holder": COPYRIGHT_HOLDER}
     init_ctx = {**ip_ctx, **license_ctx, "vlm": vlm, "processor_only": processor is not None}
+    # A checkpoint in a training repository's own layout: its conversion script, where transformers keeps them.
+    conversion = (
+        [
+            PlannedFile(
+                f"{src}/convert_{m}_weights_to_hf.py",
+                "convert_weights.py.jinja",
+                {**vlm, **license_ctx, "target": target.kind},
+            )
+        ]
+        if vlm is not None and spec.original_checkpoint is not None
+        else []
+    )
     if target.in_tree:
         tree_ctx = {**modular.context, "names": names}
         files = [
             PlannedFile(f"{src}/__init__.py", "tree_init.py.jinja", tree_ctx),
+            *conversion,
             PlannedFile(f"{tests}/__init__.py", "empty.py.jinja", {}),
             PlannedFile(f"{tests}/test_image_processing_{m}.py", "tree_test_image_processing.py.jinja", tree_ctx),
             PlannedFile(f"{tests}/test_processing_{m}.py", "tree_test_processing.py.jinja", tree_ctx),
@@ -476,6 +489,7 @@ def plan(spec: Spec, target: Target = PACKAGE, *, year: int | None = None) -> Pl
         files.append(
             PlannedFile(f"{src}/{names.modeling_test_file}", "test_modeling.py.jinja", {**vlm, **license_ctx})
         )
+    files += conversion
     if vlm is not None and spec.vllm:
         vllm = {**vllm_context(vlm, names), **license_ctx}
         files += [

@@ -500,6 +500,17 @@ class ProcessorSpec(_Strict):
 VLM_SECTIONS = ("vision", "projector", "text", "processor")
 
 
+class OriginalCheckpointSpec(_Strict):
+    """The model restates a checkpoint saved in a training repository's own layout (not transformers'): the output
+    then includes `convert_<model_type>_weights_to_hf.py`, which converts such a folder into one the generated model
+    loads."""
+
+    layout: Literal["llava"] = Field(
+        description="`llava`: the original LLaVA repository's layout (`model.mm_projector.*`, "
+        "`model.vision_tower.vision_tower.*`, `mm_*` keys in config.json, no image token in the tokenizer)."
+    )
+
+
 class Spec(_Strict):
     """A scaffold spec. Top-level sections; see README 'Spec reference'."""
 
@@ -523,6 +534,11 @@ class Spec(_Strict):
         "mapping of regular expressions (anchored with ^, matched against saved weight names) to their "
         "replacements. The generated model registers them with transformers' weight conversion, so "
         "from_pretrained renames them on load and save_pretrained back on save. `scaffold spec-from` writes them.",
+    )
+    original_checkpoint: OriginalCheckpointSpec | None = Field(
+        None,
+        description="The model restates a checkpoint in a training repository's layout: also generate "
+        "convert_<model_type>_weights_to_hf.py. `scaffold spec-from` writes it for such folders.",
     )
 
     @property
@@ -599,6 +615,7 @@ def cross_field_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
     out.extend(layout_problems(ip))
     out.extend(vlm_problems(spec))
     out.extend(checkpoint_problems(spec))
+    out.extend(original_checkpoint_problems(spec))
     if spec.vllm and ip.layout.kind == "native":
         out.append((("vllm",), "the native layout has no model side, so no vLLM model, yet: set vllm: false"))
     elif spec.vllm and not spec.is_vlm:
@@ -636,6 +653,27 @@ def checkpoint_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
             out.append(
                 (where, f"the replacement {target!r} must be a plain weight-name prefix (letters, digits, _ .)")
             )
+    return out
+
+
+def original_checkpoint_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
+    """The conversion script maps LLaVA's original layout onto a fixed-layout model with an MLP projector."""
+    original = spec.original_checkpoint
+    if original is None:
+        return []
+    where: KeyPath = ("original_checkpoint", "layout")
+    if not spec.is_vlm:
+        return [(where, f"converts weights of a model: needs {', '.join(VLM_SECTIONS)}")]
+    out: list[tuple[KeyPath, str]] = []
+    projector = spec.projector
+    if not (projector.type == "linear" or re.fullmatch(r"mlp[1-9][0-9]*x_gelu", projector.type)):
+        out.append((where, f"LLaVA's mm_projector is linear or mlpNx_gelu, not projector.type {projector.type!r}"))
+    if projector.merge is not None or projector.layer_norm:
+        out.append((where, "LLaVA's mm_projector has no merge and no layer norm"))
+    if spec.image_processor.layout.kind != "fixed":
+        out.append((where, "the conversion handles the fixed layout only (image_aspect_ratio pad or square)"))
+    if spec.vllm:
+        out.append((where, "not with vllm: true (the conversion writes the generated model's folder)"))
     return out
 
 

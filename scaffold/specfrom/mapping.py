@@ -128,6 +128,7 @@ class Source:
     weight_names: list[str]
     chat_template: str | None
     origin: str  # for the header
+    original: dict[str, Any] | None = None  # the original LLaVA layout's settings (see original.py)
 
 
 class Problems(list):
