@@ -42,7 +42,7 @@ class ModelFacts:
 
 
 class UnknownModelType(LookupError):
-    pass
+    """A model type that neither scaffold's facts nor the installed transformers know."""
 
 
 def _annotation(field: dataclasses.Field) -> str:

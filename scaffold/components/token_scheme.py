@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from scaffold.components import tokens
+
 
 @dataclass(frozen=True)
 class TokenScheme:
@@ -45,6 +47,19 @@ class TokenScheme:
     @property
     def tile_markers(self) -> bool:
         return self.around is not None
+
+    @property
+    def token_functions(self) -> list:
+        """The token arithmetic the scheme adds to a package (scaffold.components.tokens, emitted verbatim)."""
+        return [tokens.tile_marker_tokens] if self.tile_markers else []
+
+    @property
+    def image_utils_imports(self) -> list[str]:
+        """transformers.image_utils names the processor's block for the scheme uses: tile markers read each image's
+        original size."""
+        if not self.tile_markers:
+            return []
+        return ["get_image_size", "to_numpy_array", "is_pil_image", "make_flat_list_of_images"]
 
     @property
     def row_column_markers(self) -> list[str]:

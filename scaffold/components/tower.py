@@ -22,8 +22,9 @@ class Traits:
     # How the tower takes one square view of `image_size` pixels: "pixels" (channels, height, width) or "patches"
     # (SigLIP2: the flattened patches of the view with their grid shape and an attention mask).
     inputs: str = "pixels"
-    # How the config holds the view size: "image_size" (an int, or a pair it makes from one: InternViT), or
-    # "num_patches" (SigLIP2: patches per view, its position embeddings' count).
+    # How the config holds the view size: "image_size" (the int it is given), "image_size_pair" (a pair it makes of
+    # the int: InternViT, which does the same with patch_size), or "num_patches" (SigLIP2: patches per view, its
+    # position embeddings' count).
     size_key: str = "image_size"
     fixed: dict[str, Any] = field(default_factory=dict)  # config values the model needs whatever the spec says
     vllm: tuple[str, str] | None = None  # vLLM's own implementation: (module under vllm.model_executor.models, class)
@@ -38,7 +39,7 @@ TRAITS: dict[str, Traits] = {
     "siglip2_vision_model": Traits(
         has_cls=False, inputs="patches", size_key="num_patches", fixed={"vision_use_head": False}
     ),
-    "internvl_vision": Traits(has_cls=True),
+    "internvl_vision": Traits(has_cls=True, size_key="image_size_pair"),
 }
 
 
@@ -79,16 +80,17 @@ class Tower:
     def side(self, config: str) -> str:
         """Python expression of the view side in pixels, read from the tower config named `config`."""
         if self.traits.size_key == "num_patches":
-            return f"int({config}.num_patches**0.5) * {config}.patch_size"
-        return f"{config}.image_size" if self.model_type in SCALAR_SIZES else f"{config}.image_size[0]"
+            return f"int({config}.num_patches**0.5) * {self.patch(config)}"
+        return f"{config}.image_size{self._first}"
 
     def patch(self, config: str) -> str:
         """Python expression of the patch side, read from the tower config named `config`."""
-        return f"{config}.patch_size" if self.model_type in SCALAR_SIZES else f"{config}.patch_size[0]"
+        return f"{config}.patch_size{self._first}"
 
+    @property
+    def _first(self) -> str:
+        return "[0]" if self.traits.size_key == "image_size_pair" else ""
 
-# Towers whose configs keep image_size and patch_size as the ints they are given (InternViT makes pairs of them).
-SCALAR_SIZES = frozenset({"clip_vision_model", "siglip_vision_model", "siglip2_vision_model"})
 
 # The spec's typed vision keys, in the order they reach the config.
 TYPED_KEYS = (

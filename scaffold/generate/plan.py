@@ -235,8 +235,6 @@ def vlm_context(spec: Spec, names: Names) -> dict[str, Any]:
         "text_family": text.family,
         "vision_model_type": tower.model_type,
         "text_model_type": decoder.model_type,
-        "vision_class": tower.facts.model_class,
-        "text_class": decoder.facts.model_class,
         "vision_config_class": tower.facts.config_class,
         "text_config_class": decoder.facts.config_class,
         "vision_kwargs": tower.config_kwargs,
@@ -373,10 +371,10 @@ def modular_context(
         ]
     image_utils = list(ip_ctx["image_utils_imports"])
     kind = spec.image_processor.layout.kind
-    if vlm and (kind == "fixed" or vlm["scheme"].tile_markers):
+    if vlm and kind == "fixed":
         image_utils += ["get_image_size", "to_numpy_array"]
-    if vlm and vlm["scheme"].tile_markers:
-        image_utils += ["is_pil_image", "make_flat_list_of_images"]
+    if vlm:
+        image_utils += [name for name in vlm["scheme"].image_utils_imports if name not in image_utils]
     if kind == "grid":
         image_utils.append("ChannelDimension")
     if kind != "fixed":
@@ -403,8 +401,8 @@ def token_functions(layout_kind: str, vlm: dict | None) -> list:
     functions = [tokens.tokens_per_view]
     if layout_kind == "native":
         functions += [tokens.smart_resize, tokens.native_patch_grid, tokens.native_num_tokens]
-    if vlm and vlm["scheme"].tile_markers:
-        functions.append(tokens.tile_marker_tokens)
+    if vlm:
+        functions += vlm["scheme"].token_functions
     return functions
 
 

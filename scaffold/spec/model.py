@@ -805,29 +805,41 @@ def _processor_output_size(ip: ImageProcessorSpec) -> tuple[KeyPath, tuple[int, 
     return ("size",), None
 
 
-def delimiter_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
-    """Delimiter tokens are ordinary vocabulary entries of their own: below vocab_size, no other token's id or text."""
-    proc, text = spec.processor, spec.text
-    assert proc and text
-    delimiters = proc.image_delimiters
-    if delimiters is None:
-        return []
-    out: list[tuple[KeyPath, str]] = []
-    where = ("processor", "image_delimiters")
+def text_token_problems(
+    proc: ProcessorSpec, text: TextSpec | None, key: str, sides: tuple[str, ...]
+) -> list[tuple[KeyPath, str]]:
+    """The text tokens of the image-token scheme (delimiters, tile markers: `processor.<key>.<side>` and its `_id`)
+    are vocabulary entries of their own: below text.vocab_size (with a decoder), no other token's id, not the image
+    token's text, not each other's text."""
+    section = getattr(proc, key)
+    where: KeyPath = ("processor", key)
     taken = {proc.image_token_id: "processor.image_token_id"}
-    taken.update({getattr(text, key): f"text.{key}" for key in ("bos_token_id", "eos_token_id", "pad_token_id")})
-    for side in ("start", "end"):
-        token, token_id = getattr(delimiters, side), getattr(delimiters, f"{side}_id")
-        if token_id >= text.vocab_size:
+    if text is not None:
+        taken.update({getattr(text, k): f"text.{k}" for k in ("bos_token_id", "eos_token_id", "pad_token_id")})
+    texts: dict[str, str] = {}
+    out: list[tuple[KeyPath, str]] = []
+    for side in sides:
+        token, token_id = getattr(section, side), getattr(section, f"{side}_id")
+        if text is not None and token_id >= text.vocab_size:
             out.append(((*where, f"{side}_id"), f"must be below text.vocab_size {text.vocab_size}"))
         elif token_id in taken:
             out.append(((*where, f"{side}_id"), f"{token_id} is {taken[token_id]}"))
-        taken[token_id] = f"processor.image_delimiters.{side}_id"
+        taken[token_id] = f"processor.{key}.{side}_id"
         if token == proc.image_token:
             out.append(((*where, side), "must differ from processor.image_token"))
-    if delimiters.start == delimiters.end:
-        out.append(((*where, "end"), "must differ from start"))
+        elif token in texts:
+            out.append(((*where, side), f"must differ from {texts[token]}"))
+        texts[token] = side
     return out
+
+
+def delimiter_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
+    """Delimiter tokens are ordinary vocabulary entries of their own."""
+    proc = spec.processor
+    assert proc
+    if proc.image_delimiters is None:
+        return []
+    return text_token_problems(proc, spec.text, "image_delimiters", ("start", "end"))
 
 
 def tile_marker_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
@@ -848,19 +860,7 @@ def tile_marker_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
         )
     if proc.image_delimiters is not None:
         out.append((where, "an image has tile markers or delimiters, not both"))
-    taken = {proc.image_token_id: "processor.image_token_id"}
-    taken.update({getattr(text, key): f"text.{key}" for key in ("bos_token_id", "eos_token_id", "pad_token_id")})
-    for key in ("around", "global_image"):
-        token_id = getattr(markers, f"{key}_id")
-        if token_id >= text.vocab_size:
-            out.append(((*where, f"{key}_id"), f"must be below text.vocab_size {text.vocab_size}"))
-        elif token_id in taken:
-            out.append(((*where, f"{key}_id"), f"{token_id} is {taken[token_id]}"))
-        taken[token_id] = f"processor.tile_markers.{key}_id"
-        if getattr(markers, key) == proc.image_token:
-            out.append(((*where, key), "must differ from processor.image_token"))
-    if markers.around == markers.global_image:
-        out.append(((*where, "global_image"), "must differ from around"))
+    out += text_token_problems(proc, text, "tile_markers", ("around", "global_image"))
     if spec.vllm:
         out.append((where, "tile markers are not served by the vLLM model yet: set vllm: false"))
     return out
@@ -983,23 +983,7 @@ def native_processor_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
                 "(a processor section alone generates the image processors and the processor)",
             )
         ]
-    proc = spec.processor
-    assert proc is not None
-    out: list[tuple[KeyPath, str]] = []
-    delimiters = proc.image_delimiters
-    if delimiters is not None:
-        where = ("processor", "image_delimiters")
-        taken = {proc.image_token_id: "processor.image_token_id"}
-        for side in ("start", "end"):
-            token, token_id = getattr(delimiters, side), getattr(delimiters, f"{side}_id")
-            if token_id in taken:
-                out.append(((*where, f"{side}_id"), f"{token_id} is {taken[token_id]}"))
-            taken[token_id] = f"processor.image_delimiters.{side}_id"
-            if token == proc.image_token:
-                out.append(((*where, side), "must differ from processor.image_token"))
-        if delimiters.start == delimiters.end:
-            out.append(((*where, "end"), "must differ from start"))
-    return out
+    return delimiter_problems(spec)
 
 
 def vlm_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
