@@ -298,10 +298,9 @@ def _spec_from(
     if output is None:
         click.echo(text, nl=False)
     else:
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"{output}: cannot write: {exc.strerror or exc}") from None
+        from scaffold.generate.write import FileOp, write_files
+
+        write_files(output.parent, [FileOp(output.name, text)], force=True, dry_run=False)
         click.echo(f"wrote {output}")
     for note in draft.notes:
         click.echo(f"note: {note}", err=True)

@@ -4,8 +4,6 @@ the spec loader accepts it: what it refuses is reported as the checkpoint's prob
 from __future__ import annotations
 
 import io
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -61,15 +59,12 @@ def render(draft: Draft) -> str:
 
 def check(text: str, name: str, origin: str) -> None:
     """The spec loader's verdict on the text; its problems become the checkpoint's."""
-    from scaffold.spec import load_spec
+    from scaffold.spec.load import parse_yaml, validate
 
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / name
-        path.write_text(text, encoding="utf-8")
-        try:
-            load_spec(path)
-        except SpecError as exc:
-            raise CheckpointError(
-                [f"the spec read from {origin} does not validate (scaffold cannot express this model):"]
-                + [f"  {problem.key}: {problem.message}" for problem in exc.problems]
-            ) from None
+    try:
+        validate(parse_yaml(text, name))
+    except SpecError as exc:
+        raise CheckpointError(
+            [f"the spec read from {origin} does not validate (scaffold cannot express this model):"]
+            + [f"  {problem.key}: {problem.message}" for problem in exc.problems]
+        ) from None
