@@ -22,9 +22,8 @@ import sys
 import numpy as np
 import pytest
 import torch
-from helpers import ROOT
+from helpers import ROOT, word_tokenizer
 from PIL import Image
-from tokenizers import AddedToken, Tokenizer, models, pre_tokenizers
 from transformers import PreTrainedTokenizerFast, Qwen2VLProcessor, Qwen2VLVideoProcessor
 from transformers.models.qwen2_vl import image_processing_qwen2_vl as upstream_module
 from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
@@ -186,14 +185,7 @@ def tokenizer_for(spec) -> PreTrainedTokenizerFast:
     """A word-level tokenizer with Qwen2-VL's image, video and vision start/end tokens at their ids, and w<i> words."""
     proc, d = spec.processor, spec.processor.image_delimiters
     specials = {proc.image_token_id: proc.image_token, d.start_id: d.start, d.end_id: d.end, 151656: "<|video_pad|>"}
-    vocab = {"<unk>": 0, **{f"w{i}": i for i in range(1, 64)}, **{token: i for i, token in specials.items()}}
-    backend = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
-    backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, unk_token="<unk>", pad_token="<unk>")
-    tokenizer.add_tokens(
-        [AddedToken(t, special=True, normalized=False) for t in specials.values()], special_tokens=True
-    )
-    return tokenizer
+    return word_tokenizer(specials, 64)
 
 
 def test_processor_equals_qwen2_vl_processor(generated):

@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
+from helpers import word_tokenizer
 from PIL import Image
-from tokenizers import AddedToken, Tokenizer, models, pre_tokenizers
 from transformers import (
     AutoImageProcessor,
     AutoModelForImageTextToText,
@@ -71,13 +71,7 @@ SIZES = [(28, 28), (30, 50), (50, 30), (100, 20), (20, 100), (64, 64), (90, 250)
 
 def tokenizer(specials: dict[int, str], **extra) -> PreTrainedTokenizerFast:
     """A word-level tokenizer of 64 ids: w<i> words and the given special tokens."""
-    vocab = {token: i for i, token in specials.items()}
-    vocab.update({f"w{i}": i for i in range(TEXT["vocab_size"]) if i not in specials})
-    backend = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
-    backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    tok = PreTrainedTokenizerFast(tokenizer_object=backend, unk_token="<unk>", pad_token="<unk>", **extra)
-    tok.add_tokens([AddedToken(t, special=True, normalized=False) for i, t in specials.items() if i], True)
-    return tok
+    return word_tokenizer(specials, TEXT["vocab_size"], **extra)
 
 
 def build_llava():

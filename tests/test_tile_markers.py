@@ -10,10 +10,8 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from helpers import ROOT
+from helpers import ROOT, word_tokenizer
 from PIL import Image
-from tokenizers import AddedToken, Tokenizer, models, pre_tokenizers
-from transformers import PreTrainedTokenizerFast
 from transformers.models.idefics3.processing_idefics3 import Idefics3Processor
 
 from scaffold.errors import SpecError
@@ -52,21 +50,11 @@ def tokenizer_for(spec):
     """Word-level, with the image, marker and `<row_r_col_c>` tokens as single tokens and a newline as one token (as
     Idefics3's counts assume)."""
     proc, markers = spec.processor, spec.processor.tile_markers
-    specials = {proc.image_token_id: proc.image_token, markers.around_id: markers.around, 0: "<unk>"}
+    specials = {proc.image_token_id: proc.image_token, markers.around_id: markers.around, 3: "\n"}
     specials[markers.global_image_id] = markers.global_image
     row_columns = [f"<row_{r}_col_{c}>" for r in range(1, 7) for c in range(1, 7) if r * c <= 6]
-    vocab = {token: i for i, token in specials.items()}
-    vocab.update({token: 100 - k for k, token in enumerate(row_columns)})
-    vocab["\n"] = 3
-    vocab.update({f"w{i}": i for i in range(spec.text.vocab_size) if i not in vocab.values()})
-    backend = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
-    backend.pre_tokenizer = pre_tokenizers.Sequence(
-        [pre_tokenizers.Split(" ", behavior="removed"), pre_tokenizers.Split("\n", behavior="isolated")]
-    )
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, unk_token="<unk>", pad_token="<unk>")
-    texts = [proc.image_token, markers.around, markers.global_image, *row_columns]
-    tokenizer.add_tokens([AddedToken(t, special=True, normalized=False) for t in texts], special_tokens=True)
-    return tokenizer
+    specials.update({100 - k: token for k, token in enumerate(row_columns)})
+    return word_tokenizer(specials, spec.text.vocab_size)
 
 
 def image(height: int, width: int, seed: int) -> Image.Image:

@@ -10,9 +10,8 @@ import sys
 import numpy as np
 import pytest
 import torch
-from helpers import ROOT
-from tokenizers import AddedToken, Tokenizer, models, pre_tokenizers
-from transformers import InternVLProcessor, InternVLVideoProcessor, PreTrainedTokenizerFast
+from helpers import ROOT, word_tokenizer
+from transformers import InternVLProcessor, InternVLVideoProcessor
 from transformers.models.got_ocr2.image_processing_got_ocr2 import GotOcr2ImageProcessor
 
 from scaffold.errors import SpecError
@@ -51,15 +50,8 @@ def tokenizer_for(spec):
     """A word-level tokenizer of the spec's vocabulary with the image and delimiter tokens, carrying the attributes
     InternVLProcessor reads from InternVL's tokenizer."""
     proc, d = spec.processor, spec.processor.image_delimiters
-    specials = {proc.image_token_id: proc.image_token, d.start_id: d.start, d.end_id: d.end, 0: "<unk>"}
-    vocab = {token: i for i, token in specials.items()}
-    vocab.update({f"w{i}": i for i in range(spec.text.vocab_size) if i not in specials})
-    backend = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
-    backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, unk_token="<unk>", pad_token="<unk>")
-    tokenizer.add_tokens(
-        [AddedToken(t, special=True, normalized=False) for t in specials.values()], special_tokens=True
-    )
+    specials = {proc.image_token_id: proc.image_token, d.start_id: d.start, d.end_id: d.end}
+    tokenizer = word_tokenizer(specials, spec.text.vocab_size)
     tokenizer.start_image_token, tokenizer.start_image_token_id = d.start, d.start_id
     tokenizer.end_image_token, tokenizer.end_image_token_id = d.end, d.end_id
     tokenizer.context_image_token, tokenizer.context_image_token_id = proc.image_token, proc.image_token_id

@@ -11,10 +11,9 @@ import sys
 import numpy as np
 import pytest
 import torch
-from helpers import ROOT
+from helpers import ROOT, word_tokenizer
 from PIL import Image
-from tokenizers import AddedToken, Tokenizer, models, pre_tokenizers
-from transformers import AutoModel, AutoModelForCausalLM, PreTrainedTokenizerFast
+from transformers import AutoModel, AutoModelForCausalLM
 
 from scaffold.errors import SpecError
 from scaffold.generate.pipeline import render_spec
@@ -164,13 +163,8 @@ def test_text_logits_equal_the_decoders_own_causal_lm(pair):
 def mixed_batch(spec, processor_module, image_processor_cls):
     """Two prompts, three images of different sizes and aspect ratios, through the generated processor."""
     proc, d = spec.processor, spec.processor.image_delimiters
-    specials = {proc.image_token_id: proc.image_token, d.start_id: d.start, d.end_id: d.end, 0: "<unk>"}
-    vocab = {token: i for i, token in specials.items()}
-    vocab.update({f"w{i}": i for i in range(spec.text.vocab_size) if i not in specials})
-    backend = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
-    backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, unk_token="<unk>", pad_token="<unk>")
-    tokenizer.add_tokens([AddedToken(t, special=True, normalized=False) for t in specials.values()], True)
+    specials = {proc.image_token_id: proc.image_token, d.start_id: d.start, d.end_id: d.end}
+    tokenizer = word_tokenizer(specials, spec.text.vocab_size)
     processor = getattr(processor_module, f"{spec.model.name}Processor")(
         image_processor=image_processor_cls(), tokenizer=tokenizer
     )
