@@ -27,6 +27,7 @@ from transformers import (
     SiglipVisionConfig,
     is_torch_available,
 )
+from transformers.models.aya_vision_like.processing_aya_vision_like import tokens_per_view
 from transformers.testing_utils import require_torch
 
 
@@ -42,14 +43,12 @@ if is_torch_available():
     import torch
 
 
-# The generated patch size on a tiny image of 2 x 2 patches. Image features per image: one per patch, plus the
-# tokens the vision tower adds besides patches (0) unless the "default" strategy drops the first
-# one, as the model counts them (the generated image size gives 16).
+# A tiny image of 2 x 2 blocks of 2 x 2 patches (the connector merges each block into one feature).
+# Its image features are counted by the processor's own arithmetic (the generated image size gives 16).
 PATCH_SIZE = 14
-# The connector merges each 2x2 block of patch features into one: the image is 2 x 2 such blocks.
 MERGE_FACTOR = 2
 IMAGE_SIZE = 2 * PATCH_SIZE * MERGE_FACTOR
-NUM_IMAGE_TOKENS = (IMAGE_SIZE // PATCH_SIZE // MERGE_FACTOR) ** 2
+NUM_IMAGE_TOKENS = tokens_per_view(IMAGE_SIZE, IMAGE_SIZE, PATCH_SIZE, 0, "full", MERGE_FACTOR)
 
 # Views per test image (two tiles and the thumbnail): the tiles layout stacks all views of all images in
 # `pixel_values` and gives each image's count as `num_patches`; an image's tokens are its views' features in order.

@@ -27,6 +27,7 @@ from transformers import (
     LlavaVllmModel,
     is_torch_available,
 )
+from transformers.models.llava_vllm.processing_llava_vllm import tokens_per_view
 from transformers.testing_utils import require_torch
 
 
@@ -42,12 +43,12 @@ if is_torch_available():
     import torch
 
 
-# The generated patch size on a tiny image of 2 x 2 patches. Image features per image: one per patch, plus the
-# tokens the vision tower adds besides patches (1) unless the "default" strategy drops the first
-# one, as the model counts them (the generated image size gives 16).
+# A tiny image of 2 x 2 patches.
+# Its image features are counted by the processor's own arithmetic (the generated image size gives 16).
 PATCH_SIZE = 16
-IMAGE_SIZE = 2 * PATCH_SIZE
-NUM_IMAGE_TOKENS = (IMAGE_SIZE // PATCH_SIZE) ** 2 + 1 - 1
+MERGE_FACTOR = 1
+IMAGE_SIZE = 2 * PATCH_SIZE * MERGE_FACTOR
+NUM_IMAGE_TOKENS = tokens_per_view(IMAGE_SIZE, IMAGE_SIZE, PATCH_SIZE, 1, "default", MERGE_FACTOR)
 
 
 class LlavaVllmModelTester(VLMModelTester):
