@@ -129,6 +129,13 @@ class TileMarkersImageProcessingTest(ImageProcessingTestMixin, unittest.TestCase
             for name in ADDED_KWARGS:
                 self.assertEqual(saved[name], GENERATED_DEFAULTS[name])
 
+    # PIL's and torchvision's bicubic kernels differ. On the tester's random-noise images, resized up into several
+    # tiles, the two backends differ by up to 17 of 255 levels in a few pixels (400 batches measured), above the
+    # common test's 0.1 after normalization. Allow 32 levels, in normalized units; the mean-difference limit stays.
+    @property
+    def backend_equivalence_atol(self):
+        return 32 / 255 / min(self.image_processor_dict.get("image_std") or [1.0])
+
     # The tiles layout stacks every view of every image along the first axis of `pixel_values` and returns each
     # image's view count as `num_patches`: the common tests below expect one view per image, so they check both.
     def _assert_views(self, image_processor, images, **kwargs):
