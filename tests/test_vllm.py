@@ -2,7 +2,7 @@
 
 The last tests render examples/llava_vllm.yaml, a SigLIP/Qwen2 spec and `vllm: true` variants of the grid layout
 example, of the two connector examples (internvl_shuffle: tiles, pixel shuffle, LayerNorm, delimiters, a SigLIP2
-tower; patch_merge_swiglu: patch merge, LayerNorm, SwiGLU, delimiters added, a DINOv2 tower) and of the tile-marker
+tower; patch_merge_swiglu: patch merge, LayerNorm, SwiGLU, delimiters added, an InternViT tower) and of the tile-marker
 example (an InternViT tower; the native plugin's engine test only), and run their generated vLLM tests
 (registration, processor, placeholder, weight, connector and embedding parity, and the `vllm_engine` tests: the saved folder served through the native plugin and through vLLM's
 Transformers backend as remote code, greedy output and prompt ids equal to transformers'), and the generated
@@ -111,7 +111,7 @@ def layout_spec(example: str, name: str, model_type: str) -> str:
 # The decoders vary too: the grid variant runs on Mistral, the patch-merge variant on Qwen3 (vLLM builds each from its
 # own registry, by the decoder's causal-LM class). So do the towers: vLLM's own CLIP and SigLIP classes, and
 # transformers' own module in the vLLM model for SigLIP2 (the shuffle variant, each view cut into patches), InternViT
-# (the tile-marker variant) and DINOv2 (the patch-merge variant).
+# (the tile-marker and patch-merge variants).
 GRID_VLLM = layout_spec("llava_next_grid.yaml", "GridVllm", "grid_vllm").replace("family: llama", "family: mistral")
 SHUFFLE_VLLM = layout_spec("internvl_shuffle.yaml", "ShuffleVllm", "shuffle_vllm").replace(
     "family: siglip\n", "family: siglip2\n"
@@ -121,17 +121,11 @@ TILE_MARKERS_VLLM = (
     .replace("family: siglip\n", "family: internvl_vision\n")
     .replace("  feature_layer: -1\n", "  feature_layer: -1\n  feature_select: patch\n")
 )
-# DINOv2 (no vLLM class, no traits in scaffold: the spec declares its CLS token and sets its MLP by `mlp_ratio`;
-# transformers saves its attention weights under older names and renames them on load).
+# InternViT on the fixed layout, so through vLLM's Transformers backend too.
 PATCH_MERGE_VLLM = (
     layout_spec("patch_merge_swiglu.yaml", "PatchMergeVllm", "patch_merge_vllm")
     .replace("family: llama", "family: qwen3")
-    .replace("family: clip\n", "family: dinov2\n  cls_token: true\n")
-    .replace(
-        "  intermediate_size: 64\n  num_hidden_layers: 2\n  num_attention_heads: 2\n  feature_layer: -2\n",
-        "  num_hidden_layers: 2\n  num_attention_heads: 2\n  feature_layer: -2\n  config: {mlp_ratio: 2}\n",
-        1,
-    )
+    .replace("family: clip\n", "family: internvl_vision\n")
     .replace("\nprocessor:", "\n  config: {head_dim: 32}\nprocessor:")
     .replace(
         "vllm: true\n",
@@ -175,7 +169,11 @@ def test_connectors_and_delimiters_take_vllm(write_spec, key):
 def test_tile_markers_and_other_towers_take_vllm(write_spec):
     """The spec takes `vllm: true` with tile markers and with towers vLLM has no class for; the vLLM module builds
     those towers with transformers' AutoModel and writes each image's marker text through the transformers processor."""
-    for key, tower in (("patch_merge", "dinov2"), ("shuffle", "siglip2"), ("tile_markers", "internvl_vision")):
+    for key, tower in (
+        ("patch_merge", "internvl_vision"),
+        ("shuffle", "siglip2"),
+        ("tile_markers", "internvl_vision"),
+    ):
         spec = load_spec(write_spec(SPECS[key]))
         assert spec.vision.family == tower
         names = Names.from_parts(spec.model.name, spec.model.model_type)
