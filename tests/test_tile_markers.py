@@ -98,7 +98,6 @@ def test_each_image_is_written_and_counted_as_idefics3_writes_and_counts_it(proc
         ("global_image: \"<global-img>\"", "processor.tile_markers.global_image", "must differ from around"),
         ("use_thumbnail: true", "processor.tile_markers", "set layout.use_thumbnail: true"),
         ("kind: tiles", "processor.tile_markers", "not the fixed layout"),
-        ("\nprocessor:", "processor.tile_markers", "not served by the vLLM model yet"),
     ],
 )  # fmt: skip
 def test_tile_marker_errors_name_the_key(write_spec, change, where, message):
@@ -107,7 +106,6 @@ def test_tile_marker_errors_name_the_key(write_spec, change, where, message):
         'global_image: "<global-img>"': 'global_image: "<fake_token_around_image>"',
         "use_thumbnail: true": "use_thumbnail: false",
         "kind: tiles": "kind: fixed",
-        "\nprocessor:": "\nvllm: true\nprocessor:",
     }[change]
     text = EXAMPLE.read_text()
     assert change in text

@@ -280,7 +280,6 @@ def test_spec_errors_name_the_key_and_line(write_spec, changes, where, line, mes
 @pytest.mark.parametrize(
     "changes, where, message",
     [
-        ({"tower": "internvl_vision"}, "vision.family", "the vLLM model has towers for clip_vision_model, siglip_vision_model only"),
         ({"decoder": "gemma2", "text_extra": "\n  config: {head_dim: 8}"}, "text.family", "tested with the llama, mistral, qwen2, qwen3 decoders only"),
     ],
 )  # fmt: skip
@@ -289,3 +288,11 @@ def test_vllm_refuses_what_its_model_cannot_build(write_spec, changes, where, me
         load_spec(write_spec(spec_text(**changes) + "vllm: true\n"))
     problems = {p.key: p.message for p in info.value.problems}
     assert message in problems.get(where, ""), str(info.value)
+
+
+@pytest.mark.parametrize("tower", ["clip", "siglip", "siglip2", "internvl_vision"])
+def test_vllm_takes_every_tower(write_spec, tower):
+    """The vLLM model builds any tower: vLLM's own class for CLIP and SigLIP, transformers' module for the others
+    (tests/test_vllm.py serves internvl_vision through the engine)."""
+    spec = load_spec(write_spec(spec_text(tower=tower) + "vllm: true\n"))
+    assert spec.vllm and spec.vision.family == tower

@@ -1,8 +1,9 @@
 """`vllm: true`: the spec key, the files it adds, and the generated vLLM integration against a real vLLM.
 
 The last tests render examples/llava_vllm.yaml, a SigLIP/Qwen2 spec and `vllm: true` variants of the grid layout
-example and of the two connector examples (internvl_shuffle: tiles, pixel shuffle, LayerNorm, delimiters;
-patch_merge_swiglu: patch merge, LayerNorm, SwiGLU, delimiters added), and run their generated vLLM tests
+example, of the two connector examples (internvl_shuffle: tiles, pixel shuffle, LayerNorm, delimiters, a SigLIP2
+tower; patch_merge_swiglu: patch merge, LayerNorm, SwiGLU, delimiters added, an InternViT tower) and of the tile-marker
+example (an InternViT tower; the native plugin's engine test only), and run their generated vLLM tests
 (registration, processor, placeholder, weight, connector and embedding parity, and the `vllm_engine` tests: the saved folder served through the native plugin and through vLLM's
 Transformers backend as remote code, greedy output and prompt ids equal to transformers'), and the generated
 fresh-process remote-code tests (transformers 5.19 there, no torchvision), with the Python of a vLLM venv,
@@ -103,17 +104,28 @@ def layout_spec(example: str, name: str, model_type: str) -> str:
     return text + "vllm: true\n"
 
 
-# LLaVA-NeXT's anyres grid (CLIP, Llama); the connectors and the delimited token scheme: InternVL's tiles (SigLIP,
-# Qwen2) with its pixel shuffle, LayerNorm and GELU MLP, images between `<img>` and `</img>` (internvl_shuffle.yaml is
+# LLaVA-NeXT's anyres grid (CLIP, Llama); the connectors and the delimited token scheme: InternVL's tiles (Qwen2)
+# with its pixel shuffle, LayerNorm and GELU MLP, images between `<img>` and `</img>` (internvl_shuffle.yaml is
 # internvl_tiles.yaml plus these, so it stands for the tiles layout too), and Mistral3's patch merge, a LayerNorm and a
-# SwiGLU MLP on the fixed layout (CLIP, Llama), delimiters added.
+# SwiGLU MLP on the fixed layout (CLIP, Llama), delimiters added; Idefics3's tile markers (Llama).
 # The decoders vary too: the grid variant runs on Mistral, the patch-merge variant on Qwen3 (vLLM builds each from its
-# own registry, by the decoder's causal-LM class).
+# own registry, by the decoder's causal-LM class). So do the towers: vLLM's own CLIP and SigLIP classes, and
+# transformers' own module in the vLLM model for SigLIP2 (the shuffle variant, each view cut into patches), InternViT
+# (the tile-marker and patch-merge variants).
 GRID_VLLM = layout_spec("llava_next_grid.yaml", "GridVllm", "grid_vllm").replace("family: llama", "family: mistral")
-SHUFFLE_VLLM = layout_spec("internvl_shuffle.yaml", "ShuffleVllm", "shuffle_vllm")
+SHUFFLE_VLLM = layout_spec("internvl_shuffle.yaml", "ShuffleVllm", "shuffle_vllm").replace(
+    "family: siglip\n", "family: siglip2\n"
+)
+TILE_MARKERS_VLLM = (
+    layout_spec("tile_markers.yaml", "TileMarkersVllm", "tile_markers_vllm")
+    .replace("family: siglip\n", "family: internvl_vision\n")
+    .replace("  feature_layer: -1\n", "  feature_layer: -1\n  feature_select: patch\n")
+)
+# InternViT on the fixed layout, so through vLLM's Transformers backend too.
 PATCH_MERGE_VLLM = (
     layout_spec("patch_merge_swiglu.yaml", "PatchMergeVllm", "patch_merge_vllm")
     .replace("family: llama", "family: qwen3")
+    .replace("family: clip\n", "family: internvl_vision\n")
     .replace("\nprocessor:", "\n  config: {head_dim: 32}\nprocessor:")
     .replace(
         "vllm: true\n",
@@ -126,7 +138,11 @@ SPECS = {
     "grid": GRID_VLLM,
     "shuffle": SHUFFLE_VLLM,
     "patch_merge": PATCH_MERGE_VLLM,
+    "tile_markers": TILE_MARKERS_VLLM,
 }
+# The tile-marker variant costs one engine run in CI: its native plugin only (vLLM 0.32's Transformers backend cannot
+# serve the tiles layout, see the shuffle variant), and no remote-code tier (the other variants run it).
+NATIVE_ONLY = {"tile_markers"}
 
 
 def projector_attributes(source: str, class_name: str) -> set[str]:
@@ -148,6 +164,23 @@ def test_connectors_and_delimiters_take_vllm(write_spec, key):
     assert ("merging_layer" in hf) == (key == "patch_merge")
     module = files[f"{names.package}/{names.vllm_module}.py"]
     assert "start, end = self.info.get_image_delimiters()" in module and "[start, *" in module
+
+
+def test_tile_markers_and_other_towers_take_vllm(write_spec):
+    """The spec takes `vllm: true` with tile markers and with towers vLLM has no class for; the vLLM module builds
+    those towers with transformers' AutoModel and writes each image's marker text through the transformers processor."""
+    for key, tower in (
+        ("patch_merge", "internvl_vision"),
+        ("shuffle", "siglip2"),
+        ("tile_markers", "internvl_vision"),
+    ):
+        spec = load_spec(write_spec(SPECS[key]))
+        assert spec.vision.family == tower
+        names = Names.from_parts(spec.model.name, spec.model.model_type)
+        module = render_spec(spec)[f"{names.package}/{names.vllm_module}.py"]
+        assert "self.vision_tower = AutoModel.from_config(config.vision_config" in module
+        assert 'orig_to_new_prefix={\n            "model.vision_tower.": "vision_tower."' in module
+    assert "processor.tile_marker_text(*grid, tokens_per_tile)" in module
 
 
 @pytest.fixture(scope="module", params=sorted(SPECS))
@@ -207,11 +240,15 @@ def test_generated_vllm_engine_tests(generated):
     """Tier (c): on the folder the package saved, the native plugin and the Transformers backend (remote code, package
     unimportable) each generate as transformers does, token for token, with the same prompt ids."""
     out, test_file = generated
-    result = run_vllm_pytest(out, str(test_file), "-m", "vllm_engine")
+    native_only = any(f"{key}_vllm" in test_file.parts for key in NATIVE_ONLY)
+    select = ["-k", "native_plugin"] if native_only else []
+    result = run_vllm_pytest(out, str(test_file), "-m", "vllm_engine", *select)
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-3000:]
     assert "skipped" not in result.stdout, result.stdout[-3000:]
+    if native_only:
+        assert passed(result) == 1, result.stdout[-3000:]
     # The tiles layout (shuffle_vllm): the Transformers backend fails on the input num_patches (strict xfail).
-    if "shuffle_vllm" in test_file.parts:
+    elif "shuffle_vllm" in test_file.parts:
         assert passed(result) == 1 and "1 xfailed" in result.stdout, result.stdout[-3000:]
     else:
         assert passed(result) == 2, result.stdout[-3000:]
@@ -222,6 +259,8 @@ def test_generated_remote_code_tests_in_the_vllm_venv(generated):
     """The fresh-process remote-code tier on vLLM's transformers, without torchvision: only the torchvision backend's
     generation test may skip, with its reason."""
     out, test_file = generated
+    if any(f"{key}_vllm" in test_file.parts for key in NATIVE_ONLY):
+        pytest.skip("the native plugin only for this variant (CI time); the other variants run the remote-code tier")
     modeling_test = test_file.with_name(test_file.name.replace("test_vllm_", "test_modeling_"))
     result = run_vllm_pytest(out, str(modeling_test), "-k", "remote_code")
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-3000:]

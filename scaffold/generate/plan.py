@@ -304,7 +304,8 @@ def saved_prefixes(renames: dict[str, str]) -> dict[str, str]:
 
 def vllm_context(vlm: dict[str, Any], names: Names) -> dict[str, Any]:
     """What the vLLM module, its plugin module, its tests and the package metadata need, on top of the model's."""
-    module, cls = vlm["tower"].vllm
+    # vLLM's own tower class where it has one, else transformers' tower module (None, None).
+    module, cls = vlm["tower"].vllm or (None, None)
     return {
         **vlm,
         "vllm_vision_module": module,

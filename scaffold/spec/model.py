@@ -861,8 +861,6 @@ def tile_marker_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
     if proc.image_delimiters is not None:
         out.append((where, "an image has tile markers or delimiters, not both"))
     out += text_token_problems(proc, text, "tile_markers", ("around", "global_image"))
-    if spec.vllm:
-        out.append((where, "tile markers are not served by the vLLM model yet: set vllm: false"))
     return out
 
 
@@ -958,13 +956,10 @@ def decoder_problems(text: TextSpec) -> list[tuple[KeyPath, str]]:
     return config_key_problems("text", facts, typed, text.config)
 
 
-def vllm_model_problems(vision: VisionSpec, text: TextSpec) -> list[tuple[KeyPath, str]]:
-    """The generated vLLM model builds the tower from vLLM's own classes and the decoder from vLLM's registry."""
+def vllm_model_problems(text: TextSpec) -> list[tuple[KeyPath, str]]:
+    """The generated vLLM model builds the decoder from vLLM's registry (the tower is vLLM's own class where it has one
+    with transformers' weight names, else transformers' own module: any tower)."""
     out: list[tuple[KeyPath, str]] = []
-    traits = TRAITS.get(vision.model_type)
-    if traits is None or traits.vllm is None:
-        served = ", ".join(sorted(model_type for model_type, t in TRAITS.items() if t.vllm))
-        out.append((("vision", "family"), f"the vLLM model has towers for {served} only: set vllm: false"))
     if text.family not in decoder_component.VLLM_DECODERS:
         served = ", ".join(sorted(decoder_component.VLLM_DECODERS))
         out.append((("text", "family"), f"the vLLM model is tested with the {served} decoders only: set vllm: false"))
@@ -1006,7 +1001,7 @@ def vlm_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
     if models:  # the rest reads the tower's traits and the configs' keys
         return out + models
     if spec.vllm:
-        out += vllm_model_problems(vision, text)
+        out += vllm_model_problems(text)
     if vision.image_size % vision.patch_size:
         out.append((("vision", "patch_size"), f"must divide image_size {vision.image_size}"))
     for section, cfg in (("vision", vision), ("text", text)):

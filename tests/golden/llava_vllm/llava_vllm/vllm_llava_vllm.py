@@ -222,6 +222,15 @@ class LlavaVllmForConditionalGeneration(nn.Module, SupportsMultiModal):
                 prefix=maybe_prefix(prefix, "language_model"),
             )
 
+    def _tower_features(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        """(views, features, vision hidden x feature layers): the tower's hidden states of the feature layers, without
+        the CLS token under the "default" strategy, as the transformers model selects them."""
+        return self.vision_tower(
+            pixel_values.to(self.vision_tower.vision_model.dtype),
+            select_layers=self.select_layers,
+            feature_select_strategy=self.config.vision_feature_select_strategy,
+        )
+
     def _pixel_values(self, **kwargs: object) -> torch.Tensor | None:
         pixel_values = kwargs.pop("pixel_values", None)
         if pixel_values is None:
@@ -229,7 +238,8 @@ class LlavaVllmForConditionalGeneration(nn.Module, SupportsMultiModal):
         if isinstance(pixel_values, (list, tuple)):
             pixel_values = torch.stack(list(pixel_values))
         vision_config = self.config.vision_config
-        expected = (vision_config.num_channels, vision_config.image_size, vision_config.image_size)
+        side = vision_config.image_size
+        expected = (vision_config.num_channels, side, side)
         if pixel_values.dim() != 4 or tuple(pixel_values.shape[1:]) != expected:
             raise ValueError(
                 f"pixel_values must have shape (images, {', '.join(map(str, expected))}), got {tuple(pixel_values.shape)}"
@@ -240,11 +250,7 @@ class LlavaVllmForConditionalGeneration(nn.Module, SupportsMultiModal):
         pixel_values = self._pixel_values(**kwargs)
         if pixel_values is None:
             return []
-        features = self.vision_tower(
-            pixel_values.to(self.vision_tower.vision_model.dtype),
-            select_layers=self.select_layers,
-            feature_select_strategy=self.config.vision_feature_select_strategy,
-        )
+        features = self._tower_features(pixel_values)
         return list(self.multi_modal_projector(features))
 
     def forward(

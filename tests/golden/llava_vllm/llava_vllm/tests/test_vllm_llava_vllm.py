@@ -107,7 +107,8 @@ def test_num_image_tokens_is_the_model_feature_count():
     assert num_image_tokens(config) == config.image_seq_length
     torch.manual_seed(0)
     model = LlavaVllmForConditionalGeneration(config).eval()
-    pixel_values = torch.randn(1, 3, config.vision_config.image_size, config.vision_config.image_size)
+    side = config.vision_config.image_size
+    pixel_values = torch.randn(1, 3, side, side)
     with torch.no_grad():
         features = model.get_image_features(pixel_values=pixel_values).pooler_output
     assert features[0].shape[0] == num_image_tokens(config)
