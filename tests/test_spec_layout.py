@@ -12,7 +12,9 @@ GRID = (ROOT / "examples" / "llava_next_grid.yaml").read_text()
 TILES = (ROOT / "examples" / "internvl_tiles.yaml").read_text()
 # The native example without its model sections: the image processors and the processor alone.
 _NATIVE_MODEL = (ROOT / "examples" / "qwen2_vl_like.yaml").read_text()
-NATIVE = _NATIVE_MODEL[: _NATIVE_MODEL.index("\nvision:") + 1] + _NATIVE_MODEL[_NATIVE_MODEL.index("\nprocessor:") + 1 :]
+NATIVE = (
+    _NATIVE_MODEL[: _NATIVE_MODEL.index("\nvision:") + 1] + _NATIVE_MODEL[_NATIVE_MODEL.index("\nprocessor:") + 1 :]
+)
 # The model sections of the tiles example (vision, projector, text), for the native layout's refusal.
 MODEL_SECTIONS = TILES[TILES.index("\nvision:") + 1 : TILES.index("\nprocessor:") + 1]
 
