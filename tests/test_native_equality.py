@@ -264,3 +264,18 @@ def test_in_tree_refuses_the_native_model_cleanly(tmp_path):
     assert "--transformers does not write the native layout's model yet" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert list(tree.iterdir()) == []
+
+
+def test_tied_embeddings_with_an_m_rope_decoder(tmp_path):
+    """Qwen2-VL's text config has no tie_word_embeddings: `text.tie_word_embeddings` goes to the VLM config alone,
+    and the head shares the embeddings (as Qwen2-VL-2B's does)."""
+    text = QWEN2_VL_TEXT.replace("  eos_token_id: 1\n", "  eos_token_id: 1\n  tie_word_embeddings: true\n")
+    text = text.replace("name: Qwen2VlLike", "name: TiedQwen2Vl").replace("qwen2_vl_like", "tied_qwen2_vl")
+    spec, package = import_generated(tmp_path, text)
+    config = package.TiedQwen2VlConfig()
+    assert (
+        config.tie_word_embeddings
+        and "tie_word_embeddings" not in package.configuration_tied_qwen2_vl.TEXT_CONFIG_DEFAULTS
+    )
+    model = package.TiedQwen2VlForConditionalGeneration(config)
+    assert model.lm_head.weight.data_ptr() == model.model.language_model.embed_tokens.weight.data_ptr()

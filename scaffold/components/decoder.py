@@ -70,6 +70,8 @@ def _config_kwargs(text, facts: ModelFacts) -> dict[str, Any]:
             value = text.num_attention_heads
         if value is None and not always:
             continue
+        if key == "tie_word_embeddings" and key not in fields:  # the VLM config's alone (Qwen2-VL's text config)
+            continue
         if key in fields or key in text.model_fields_set:  # a key the config lacks is reported by the spec checks
             out[key] = value
     out.update({key: config_value(fields.get(key, ""), value) for key, value in text.config.items()})

@@ -1033,7 +1033,10 @@ def decoder_problems(text: TextSpec, native: bool = False) -> list[tuple[KeyPath
     typed = {
         key: getattr(text, key)
         for key, _ in decoder_component.TYPED_KEYS
-        if key in text.model_fields_set and getattr(text, key) is not None
+        if key in text.model_fields_set
+        and getattr(text, key) is not None
+        # Tying is the VLM config's too: a text config without the field (Qwen2-VL's) leaves it there.
+        and not (key == "tie_word_embeddings" and key not in facts.field_types)
     }
     out = config_key_problems("text", facts, typed, text.config)
     if mrope and not out:
