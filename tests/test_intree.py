@@ -22,7 +22,8 @@ from scaffold.spec import load_spec
 from scaffold.spec.names import Names
 
 VERSION = "5.23.0"
-MODEL_EXAMPLES = [e for e in EXAMPLES if load_spec(e).is_vlm]
+# The native layout's models are packages only for now (`--transformers` refuses them: see test_native_equality).
+MODEL_EXAMPLES = [e for e in EXAMPLES if load_spec(e).is_vlm and load_spec(e).image_processor.layout.kind != "native"]
 
 # The sdist's test mixins import this helper from upstream's utils/, which the sdist does not ship. Upstream it maps
 # a Hub URL to a cached file; offline, this stand-in gives every image URL one smooth local test image.

@@ -10,7 +10,11 @@ from scaffold.spec import load_spec
 
 GRID = (ROOT / "examples" / "llava_next_grid.yaml").read_text()
 TILES = (ROOT / "examples" / "internvl_tiles.yaml").read_text()
-NATIVE = (ROOT / "examples" / "qwen2_vl_like.yaml").read_text()
+# The native example without its model sections: the image processors and the processor alone.
+_NATIVE_MODEL = (ROOT / "examples" / "qwen2_vl_like.yaml").read_text()
+NATIVE = (
+    _NATIVE_MODEL[: _NATIVE_MODEL.index("\nvision:") + 1] + _NATIVE_MODEL[_NATIVE_MODEL.index("\nprocessor:") + 1 :]
+)
 # The model sections of the tiles example (vision, projector, text), for the native layout's refusal.
 MODEL_SECTIONS = TILES[TILES.index("\nvision:") + 1 : TILES.index("\nprocessor:") + 1]
 
@@ -109,10 +113,10 @@ def test_default_layout_is_fixed(write_spec):
         (NATIVE, "  layout:\n", "  custom_kwargs:\n    - {name: merge_size, type: int, default: 3, doc: Merge.}\n  layout:\n",
          "image_processor.custom_kwargs[0].name", "already a kwarg of the native layout"),
         (NATIVE, "temporal_patch_size: 2", "temporal_patch_size: 2\n    spatial_merge_size: 2", "image_processor.layout.spatial_merge_size", "unknown key"),
-        (NATIVE, "\nprocessor:", "\n" + MODEL_SECTIONS + "processor:", "vision", "the native layout's model side is not generated yet"),
-        (NATIVE, "end_id: 151653", "end_id: 151655", "processor.image_delimiters.end_id", "151655 is processor.image_token_id"),
+        (NATIVE, "\nprocessor:", "\n" + MODEL_SECTIONS + "processor:", "vision.family", "the native layout needs a tower that takes each image at its own resolution"),
+        (NATIVE, "end_id: 153", "end_id: 155", "processor.image_delimiters.end_id", "155 is processor.image_token_id"),
         (NATIVE, 'end: "<|vision_end|>"', 'end: "<|vision_start|>"', "processor.image_delimiters.end", "must differ from start"),
-        (NATIVE, "    end_id: 151653\n", "    end_id: 151653\nvllm: true\n", "vllm", "the native layout has no model side, so no vLLM model, yet"),
+        (NATIVE, "    end_id: 153\n", "    end_id: 153\nvllm: true\n", "vllm", "the native layout's vLLM model is not generated yet"),
     ],
 )  # fmt: skip
 def test_layout_errors_name_the_place(write_spec, base, old, new, key, message):

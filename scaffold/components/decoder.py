@@ -29,6 +29,11 @@ TYPED_KEYS = (
 # tests/test_vllm.py runs each).
 VLLM_DECODERS = frozenset({"llama", "mistral", "qwen2", "qwen3"})
 
+# Decoders with M-RoPE (three rows of positions: temporal, height, width; `rope_parameters.mrope_section` splits the
+# rotary half-dimensions among them). transformers has no causal-LM class for them: the VLM's head is its own.
+# They need the native layout's image grids.
+MROPE_DECODERS = frozenset({"qwen2_vl_text", "qwen2_5_vl_text"})
+
 
 @dataclass(frozen=True)
 class Decoder:
@@ -43,6 +48,10 @@ class Decoder:
     @property
     def model_type(self) -> str:
         return self.family
+
+    @property
+    def mrope(self) -> bool:
+        return self.family in MROPE_DECODERS
 
     @property
     def softcapping(self) -> bool:
@@ -60,6 +69,8 @@ def _config_kwargs(text, facts: ModelFacts) -> dict[str, Any]:
         if key == "num_key_value_heads" and value is None:
             value = text.num_attention_heads
         if value is None and not always:
+            continue
+        if key == "tie_word_embeddings" and key not in fields:  # the VLM config's alone (Qwen2-VL's text config)
             continue
         if key in fields or key in text.model_fields_set:  # a key the config lacks is reported by the spec checks
             out[key] = value

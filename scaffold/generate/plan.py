@@ -141,7 +141,7 @@ def layout_test_context(spec: Spec) -> dict[str, Any]:
     ip, vision = spec.image_processor, spec.vision
     layout = ip.layout
     out: dict[str, Any] = {"blocks": f"layout_tests/{layout.kind}", "tester_kwargs": {}, "max_image_tokens": None}
-    if vision is None:
+    if vision is None or layout.kind == "native":
         return out
     merge_factor = Connector.from_spec(spec.projector, spec.text.hidden_size).factor if spec.is_vlm else 1
     tile, patch, per_view = vision.image_size, vision.patch_size, vision.features_per_view(merge_factor)
@@ -225,8 +225,10 @@ def vlm_context(spec: Spec, names: Names) -> dict[str, Any]:
     vision, projector, text, proc = spec.vision, spec.projector, spec.text, spec.processor
     assert vision is not None and projector is not None and text is not None and proc is not None
     connector = Connector.from_spec(projector, text.hidden_size)
-    tower = Tower.from_spec(vision, model_facts(vision.model_type))
+    layout = spec.image_processor.layout
+    tower = Tower.from_spec(vision, model_facts(vision.model_type), layout, text.hidden_size)
     decoder = Decoder.from_spec(text, model_facts(text.family))
+    native = layout.kind == "native"
     return {
         "names": names,
         "tower": tower,
@@ -249,11 +251,11 @@ def vlm_context(spec: Spec, names: Names) -> dict[str, Any]:
         "select_strategy": vision.select_strategy,
         "connector": connector,
         "scheme": TokenScheme.from_spec(proc, spec.image_processor.layout),
-        "patch_size": vision.patch_size,
+        "patch_size": layout.patch_size if native else vision.patch_size,
         "image_size": vision.image_size,
         # Tokens the vision tower adds besides patches (CLIP's CLS); the processor counts them when kept.
         "num_additional_image_tokens": 1 if vision.has_cls else 0,
-        "num_image_features": vision.features_per_view(connector.factor),
+        "num_image_features": None if native else vision.features_per_view(connector.factor),
         "tie_word_embeddings": text.tie_word_embeddings,
         "vocab_size": text.vocab_size,
         "checkpoint_key_renames": spec.checkpoint_key_renames,
@@ -275,8 +277,8 @@ def vlm_context(spec: Spec, names: Names) -> dict[str, Any]:
                 names.pretrained_model_class,
                 names.model_class,
                 names.for_conditional_generation_class,
-                names.projector_class,
-            ],
+            ]
+            + ([] if native else [names.projector_class]),
             key=_isort_key,
         ),
     }
@@ -404,6 +406,8 @@ def token_functions(layout_kind: str, vlm: dict | None) -> list:
         functions += [tokens.smart_resize, tokens.native_patch_grid, tokens.native_num_tokens]
     if vlm:
         functions += vlm["scheme"].token_functions
+    if vlm and vlm["decoder"].mrope:
+        functions.append(tokens.mrope_positions)
     return functions
 
 

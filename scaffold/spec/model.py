@@ -17,9 +17,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from scaffold.components import decoder as decoder_component
 from scaffold.components import tower as tower_component
 from scaffold.components.connector import Connector
-from scaffold.components.hf_models import UnknownModelType, config_key_problems, model_facts
+from scaffold.components.hf_models import UnknownModelType, config_key_problems, model_facts, value_problem
 from scaffold.components.tokens import tokens_per_view
-from scaffold.components.tower import TRAITS, tower_model_type
+from scaffold.components.tower import NATIVE_LAYOUT_KEYS, TRAITS, Traits, tower_model_type
 from scaffold.spec.names import model_type_problem, name_problem
 from scaffold.transformers_api import (
     BACKEND_RESERVED_NAMES,
@@ -321,8 +321,9 @@ def _model_type_name(value: str) -> str:
 
 class VisionSpec(_Strict):
     family: str = Field(
-        description="Vision tower: clip, siglip, siglip2 (fixed size), internvl_vision, or any vision model type of "
-        "the installed transformers that AutoModel builds (its config class checks the keys)."
+        description="Vision tower: clip, siglip, siglip2 (fixed size), internvl_vision, qwen2_vl, qwen2_5_vl (the "
+        "native layout's towers, with their patch merger), or any vision model type of the installed transformers "
+        "that AutoModel builds (its config class checks the keys)."
     )
     cls_token: bool | None = Field(
         None,
@@ -334,8 +335,15 @@ class VisionSpec(_Strict):
         description="Further fields of the tower's config class, passed through; unknown fields and wrong types "
         "are errors.",
     )
-    image_size: int = Field(gt=0, description="Input resolution of the tower (square).")
-    patch_size: int = Field(gt=0)
+    image_size: int | None = Field(
+        None,
+        gt=0,
+        description="Input resolution of the tower (square). Required, except with the native layout (each image "
+        "at its own resolution).",
+    )
+    patch_size: int | None = Field(
+        None, gt=0, description="Required, except with the native layout (image_processor.layout.patch_size)."
+    )
     hidden_size: int = Field(gt=0)
     intermediate_size: int | None = Field(
         None,
@@ -427,7 +435,9 @@ class ProjectorSpec(_Strict):
 class TextSpec(_Strict):
     family: str = Field(
         description="Language model: the model type of any decoder of the installed transformers with a causal-LM "
-        "class, e.g. llama, qwen2, qwen3, mistral, gemma2, cohere2 (its config class checks the keys)."
+        "class, e.g. llama, qwen2, qwen3, mistral, gemma2, cohere2 (its config class checks the keys); with the "
+        "native layout also the M-RoPE decoders qwen2_vl_text and qwen2_5_vl_text (config.rope_parameters."
+        "mrope_section)."
     )
     config: dict[str, Any] = Field(
         default_factory=dict,
@@ -617,7 +627,7 @@ def cross_field_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
     out.extend(checkpoint_problems(spec))
     out.extend(original_checkpoint_problems(spec))
     if spec.vllm and ip.layout.kind == "native":
-        out.append((("vllm",), "the native layout has no model side, so no vLLM model, yet: set vllm: false"))
+        out.append((("vllm",), "the native layout's vLLM model is not generated yet: set vllm: false"))
     elif spec.vllm and not spec.is_vlm:
         out.append((("vllm",), f"vllm: true needs the model sections {', '.join(VLM_SECTIONS)}"))
     return out
@@ -915,12 +925,12 @@ def tower_problems(vision: VisionSpec) -> list[tuple[KeyPath, str]]:
         facts = model_facts(vision.model_type)
     except UnknownModelType as exc:
         return [(("vision", "family"), str(exc))]
-    if facts.model_class is None:
+    traits = TRAITS.get(vision.model_type)
+    if facts.model_class is None and (traits is None or traits.model_class is None):
         return [(("vision", "family"), f"AutoModel builds no model from {facts.config_class}")]
     if facts.causal_lm_class is not None:
         return [(("vision", "family"), f"{vision.family} is a language model, not a vision tower")]
     out: list[tuple[KeyPath, str]] = []
-    traits = TRAITS.get(vision.model_type)
     if traits is None and vision.cls_token is None:
         out.append(
             (
@@ -929,6 +939,8 @@ def tower_problems(vision: VisionSpec) -> list[tuple[KeyPath, str]]:
                 "set vision.cls_token",
             )
         )
+    if traits is not None and traits.inputs == "native":
+        return out + native_tower_key_problems(vision, traits)
     by_patches = traits is not None and traits.size_key == "num_patches"
     typed = {
         key: getattr(vision, key)
@@ -940,20 +952,94 @@ def tower_problems(vision: VisionSpec) -> list[tuple[KeyPath, str]]:
     return out + config_key_problems("vision", facts, typed, vision.config)
 
 
-def decoder_problems(text: TextSpec) -> list[tuple[KeyPath, str]]:
-    """The decoder must be a causal LM of transformers, with the keys its config has."""
+def native_tower_key_problems(vision: VisionSpec, traits: Traits) -> list[tuple[KeyPath, str]]:
+    """A native tower's config names the typed keys otherwise (`Traits.key_map`), and takes its patch sizes from the
+    layout and its merger's width from the decoder: its `config` mapping may set none of those."""
+    facts = model_facts(vision.model_type)
+    fields = facts.field_types
+    out: list[tuple[KeyPath, str]] = []
+    set_by: dict[str, str] = {}
+    for key in tower_component.TYPED_KEYS:
+        name = traits.key_map.get(key, key)
+        set_by[name] = f"vision.{key}"
+        given = key in vision.model_fields_set and getattr(vision, key) is not None
+        if given and key not in ("image_size", "patch_size") and name not in fields:
+            out.append((("vision", key), f"{facts.config_class} has no {name}: {vision.family} has no such setting"))
+    set_by.update({name: f"image_processor.layout.{key}" for key, name in NATIVE_LAYOUT_KEYS.items()})
+    set_by[traits.merger_width] = "text.hidden_size (the width of the patch merger's output)"
+    for key, value in vision.config.items():
+        where = ("vision", "config", key)
+        if key in set_by:
+            out.append((where, f"set by {set_by[key]}"))
+        elif key not in fields:
+            out.append((where, f"{facts.config_class} has no {key}"))
+        elif problem := value_problem(fields[key], value):
+            out.append((where, problem))
+    return out
+
+
+def mrope_problems(text: TextSpec) -> list[tuple[KeyPath, str]]:
+    """An M-RoPE decoder splits the rotary half-dimensions of each head among the temporal, height and width
+    positions: `config.rope_parameters.mrope_section` has three sizes that add up to head_dim / 2."""
+    head_dim = text.config.get("head_dim") or text.hidden_size // text.num_attention_heads
+    rope = text.config.get("rope_parameters")
+    section = rope.get("mrope_section") if isinstance(rope, dict) else None
+    if section is None:
+        where: KeyPath = ("text", "config", "rope_parameters") if rope is not None else ("text", "family")
+        return [
+            (
+                where,
+                f"{text.family} needs config.rope_parameters.mrope_section: three sizes (temporal, height, width) "
+                f"adding up to head_dim / 2 = {head_dim / 2:g}",
+            )
+        ]
+    where = ("text", "config", "rope_parameters", "mrope_section")
+    if (
+        not isinstance(section, list)
+        or len(section) != 3
+        or any(isinstance(v, bool) or not isinstance(v, int) or v <= 0 for v in section)
+    ):
+        return [(where, f"must be three positive integers (temporal, height, width), got {section!r}")]
+    if sum(section) * 2 != head_dim:
+        return [
+            (
+                where,
+                f"adds up to {sum(section)} but must add up to head_dim / 2 = {head_dim / 2:g} (the rotary "
+                "half-dimensions of a head)",
+            )
+        ]
+    return []
+
+
+def decoder_problems(text: TextSpec, native: bool = False) -> list[tuple[KeyPath, str]]:
+    """The decoder must be a causal LM of transformers (or, with the native layout, an M-RoPE decoder), with the keys
+    its config has."""
     try:
         facts = model_facts(text.family)
     except UnknownModelType as exc:
         return [(("text", "family"), str(exc))]
-    if facts.model_class is None or facts.causal_lm_class is None:
+    mrope = text.family in decoder_component.MROPE_DECODERS
+    if mrope and not native:
+        return [
+            (
+                ("text", "family"),
+                f"{text.family} places image tokens by their patch grid (M-RoPE): it needs the native layout",
+            )
+        ]
+    if facts.model_class is None or (facts.causal_lm_class is None and not mrope):
         return [(("text", "family"), f"{text.family} is not a decoder: transformers has no causal-LM class for it")]
     typed = {
         key: getattr(text, key)
         for key, _ in decoder_component.TYPED_KEYS
-        if key in text.model_fields_set and getattr(text, key) is not None
+        if key in text.model_fields_set
+        and getattr(text, key) is not None
+        # Tying is the VLM config's too: a text config without the field (Qwen2-VL's) leaves it there.
+        and not (key == "tie_word_embeddings" and key not in facts.field_types)
     }
-    return config_key_problems("text", facts, typed, text.config)
+    out = config_key_problems("text", facts, typed, text.config)
+    if mrope and not out:
+        out += mrope_problems(text)
+    return out
 
 
 def vllm_model_problems(text: TextSpec) -> list[tuple[KeyPath, str]]:
@@ -966,19 +1052,80 @@ def vllm_model_problems(text: TextSpec) -> list[tuple[KeyPath, str]]:
     return out
 
 
-def native_processor_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
-    """The native layout generates its image processors and, with a processor section, the processor: the model
-    side (a native-resolution tower and an M-RoPE decoder) is not generated yet."""
-    model = [key for key in VLM_SECTIONS if key != "processor" and getattr(spec, key) is not None]
-    if model:
+def native_model_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
+    """The native layout's model: a native tower (its patch merger is the connector, so the projector is identity),
+    its patch sizes stated once (in the layout), and no feature selection (the merger reads the last layer)."""
+    vision, projector = spec.vision, spec.projector
+    assert vision and projector
+    traits = TRAITS.get(vision.model_type)
+    if traits is None or traits.inputs != "native":
+        native = ", ".join(sorted(family for family, t in TRAITS.items() if t.inputs == "native"))
         return [
             (
-                (model[0],),
-                "the native layout's model side is not generated yet: leave out vision, projector and text "
-                "(a processor section alone generates the image processors and the processor)",
+                ("vision", "family"),
+                f"the native layout needs a tower that takes each image at its own resolution ({native}), "
+                f"not {vision.family}",
             )
         ]
-    return delimiter_problems(spec)
+    out: list[tuple[KeyPath, str]] = []
+    if vision.image_size is not None:
+        out.append((("vision", "image_size"), "each image keeps its own resolution in the native layout: remove it"))
+    if vision.patch_size is not None:
+        out.append(
+            (
+                ("vision", "patch_size"),
+                "the native layout states it once, as image_processor.layout.patch_size: remove it",
+            )
+        )
+    for key in ("feature_layer", "feature_select", "cls_token"):
+        if key in vision.model_fields_set:
+            out.append(
+                (
+                    ("vision", key),
+                    f"{vision.family}'s patch merger reads its last layer, without a CLS token: remove it",
+                )
+            )
+    if projector.type != "identity":
+        out.append(
+            (
+                ("projector", "type"),
+                f"{vision.family}'s patch merger is the connector (its output has text.hidden_size): it must be "
+                f"identity, got {projector.type!r}",
+            )
+        )
+    for key in ("bias", "merge", "layer_norm", "layer_norm_eps", "intermediate_size"):
+        if key in projector.model_fields_set:
+            out.append((("projector", key), f"{vision.family}'s patch merger is the connector: remove it"))
+    ratio = traits.key_map.get("intermediate_size") == "mlp_ratio"
+    if ratio and vision.intermediate_size is not None and vision.intermediate_size % vision.hidden_size:
+        out.append(
+            (
+                ("vision", "intermediate_size"),
+                f"{model_facts(vision.model_type).config_class} sizes its MLP as an integer mlp_ratio x hidden_size: "
+                f"must be a multiple of hidden_size {vision.hidden_size}",
+            )
+        )
+    return out
+
+
+def _token_id_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
+    """The processor's tokens and the decoder's special tokens are distinct entries of the vocabulary."""
+    text, proc = spec.text, spec.processor
+    assert text and proc
+    out: list[tuple[KeyPath, str]] = []
+    if text.vocab_size < 16:
+        out.append((("text", "vocab_size"), "must be at least 16 (the generated tests need ordinary tokens too)"))
+    if proc.image_token_id >= text.vocab_size:
+        out.append((("processor", "image_token_id"), f"must be below text.vocab_size {text.vocab_size}"))
+    for key in ("bos_token_id", "eos_token_id", "pad_token_id"):
+        value = getattr(text, key)
+        if value is None:
+            continue
+        if value >= text.vocab_size:
+            out.append((("text", key), f"must be below vocab_size {text.vocab_size}"))
+        elif value == proc.image_token_id:
+            out.append((("text", key), f"{value} is processor.image_token_id"))
+    return out + delimiter_problems(spec) + tile_marker_problems(spec)
 
 
 def vlm_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
@@ -986,8 +1133,9 @@ def vlm_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
     present = [key for key in VLM_SECTIONS if getattr(spec, key) is not None]
     if not present:
         return []
-    if spec.image_processor.layout.kind == "native":
-        return native_processor_problems(spec)
+    native = spec.image_processor.layout.kind == "native"
+    if native and present == ["processor"]:  # the image processors and the processor, without a model
+        return delimiter_problems(spec)
     out: list[tuple[KeyPath, str]] = []
     if len(present) != len(VLM_SECTIONS):
         missing = [key for key in VLM_SECTIONS if key not in present]
@@ -997,18 +1145,38 @@ def vlm_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
         return out
     vision, projector, text, proc = spec.vision, spec.projector, spec.text, spec.processor
     assert vision and projector and text and proc
-    models = tower_problems(vision) + decoder_problems(text)
+    models = tower_problems(vision) + decoder_problems(text, native)
     if models:  # the rest reads the tower's traits and the configs' keys
         return out + models
-    if spec.vllm:
+    if native:
+        out += native_model_problems(spec)
+    elif (traits := TRAITS.get(vision.model_type)) is not None and traits.inputs == "native":
+        return out + [
+            (
+                ("vision", "family"),
+                f"{vision.family} takes each image at its own resolution: it needs the native layout",
+            )
+        ]
+    else:
+        missing = [key for key in ("image_size", "patch_size") if getattr(vision, key) is None]
+        for key in missing:
+            out.append((("vision", key), f"required by the {spec.image_processor.layout.kind} layout"))
+        if missing:
+            return out
+        if vision.image_size % vision.patch_size:
+            out.append((("vision", "patch_size"), f"must divide image_size {vision.image_size}"))
+    if spec.vllm and not native:
         out += vllm_model_problems(text)
-    if vision.image_size % vision.patch_size:
-        out.append((("vision", "patch_size"), f"must divide image_size {vision.image_size}"))
     for section, cfg in (("vision", vision), ("text", text)):
         if cfg.hidden_size % cfg.num_attention_heads:
             out.append(((section, "num_attention_heads"), f"must divide hidden_size {cfg.hidden_size}"))
     if text.num_key_value_heads is not None and text.num_attention_heads % text.num_key_value_heads:
         out.append((("text", "num_key_value_heads"), f"must divide num_attention_heads {text.num_attention_heads}"))
+    out += _token_id_problems(spec)
+    if spec.image_processor.do_convert_rgb and vision.num_channels != 3:
+        out.append((("vision", "num_channels"), "must be 3 when image_processor.do_convert_rgb is true"))
+    if native:
+        return out
     # hidden_states has num_hidden_layers + 1 entries (the embeddings first).
     n_states = vision.num_hidden_layers + 1
     for i, layer in enumerate(vision.feature_layers):
@@ -1038,23 +1206,7 @@ def vlm_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
                     f"identity needs {detail} = {width} to equal text.hidden_size {text.hidden_size}",
                 )
             )
-    if text.vocab_size < 16:
-        out.append((("text", "vocab_size"), "must be at least 16 (the generated tests need ordinary tokens too)"))
-    if proc.image_token_id >= text.vocab_size:
-        out.append((("processor", "image_token_id"), f"must be below text.vocab_size {text.vocab_size}"))
-    for key in ("bos_token_id", "eos_token_id", "pad_token_id"):
-        value = getattr(text, key)
-        if value is None:
-            continue
-        if value >= text.vocab_size:
-            out.append((("text", key), f"must be below vocab_size {text.vocab_size}"))
-        elif value == proc.image_token_id:
-            out.append((("text", key), f"{value} is processor.image_token_id"))
-    out += delimiter_problems(spec)
-    out += tile_marker_problems(spec)
     ip = spec.image_processor
-    if ip.do_convert_rgb and vision.num_channels != 3:
-        out.append((("vision", "num_channels"), "must be 3 when image_processor.do_convert_rgb is true"))
     layout = ip.layout
     if layout.kind == "grid":
         tile = grid_tile_size(ip)

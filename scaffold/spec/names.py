@@ -23,6 +23,7 @@ GENERATED_CODE_NAMES = frozenset({
     "MultiModalDataItems", "MultiModalDummyOptions", "MultiModalEmbeddings", "MultiModalFieldConfig",
     "MultiModalKwargsItems", "ParityConfig", "Path", "PilBackend", "PreTrainedConfig", "PreTrainedTokenizerFast",
     "PILImageResampling", "ProcessorMixin", "PromptReplacement", "PromptUpdate", "PromptUpdateDetails", "QuantizationConfig",
+    "Qwen2VisionTransformerPretrainedModel",
     "ReplicatedLinear", "Sequence", "SiglipVisionModel", "SubConfigSpec", "SupportsMultiModal", "Tokenizer",
     "TorchvisionBackend", "Unpack", "VllmConfig", "VllmModel", "WeightsMapper",
 })  # fmt: skip

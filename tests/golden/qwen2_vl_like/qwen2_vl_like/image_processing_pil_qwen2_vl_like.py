@@ -20,6 +20,7 @@ from transformers.image_utils import OPENAI_CLIP_MEAN, OPENAI_CLIP_STD, PILImage
 from transformers.processing_utils import Unpack
 from transformers.utils import auto_docstring
 
+from .configuration_qwen2_vl_like import AUTO_MAP
 from .image_processing_qwen2_vl_like import Qwen2VlLikeImageProcessorKwargs, native_patch_grid, smart_resize
 
 
@@ -44,6 +45,13 @@ class Qwen2VlLikeImageProcessorPil(PilBackend):
 
     def __init__(self, **kwargs: Unpack[Qwen2VlLikeImageProcessorKwargs]):
         super().__init__(**kwargs)
+
+    def to_dict(self):
+        output = super().to_dict()
+        # Remote code: transformers names this class alone; name both backends (`backend=` picks one).
+        if "AutoImageProcessor" in (output.get("auto_map") or {}):
+            output["auto_map"] = {**output["auto_map"], "AutoImageProcessor": AUTO_MAP["AutoImageProcessor"]}
+        return output
 
     def _preprocess(
         self,
@@ -161,6 +169,9 @@ class Qwen2VlLikeImageProcessorPil(PilBackend):
     @staticmethod
     def _join_patches(patches: list[np.ndarray], grids: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
         return np.concatenate(patches, axis=0), np.array(grids, dtype=np.int64)
+
+
+Qwen2VlLikeImageProcessorPil.register_for_auto_class()
 
 
 __all__ = ["Qwen2VlLikeImageProcessorPil"]

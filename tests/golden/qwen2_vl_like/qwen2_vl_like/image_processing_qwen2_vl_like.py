@@ -12,6 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
+
 import math
 
 from transformers.image_processing_backends import TorchvisionBackend
@@ -24,6 +25,7 @@ from transformers.utils import auto_docstring, is_torch_available
 
 if is_torch_available():  # the PIL backend's module imports the Kwargs class from here without torch
     import torch
+from .configuration_qwen2_vl_like import AUTO_MAP
 
 
 class Qwen2VlLikeImageProcessorKwargs(ImagesKwargs, total=False):
@@ -98,6 +100,13 @@ class Qwen2VlLikeImageProcessor(TorchvisionBackend):
 
     def __init__(self, **kwargs: Unpack[Qwen2VlLikeImageProcessorKwargs]):
         super().__init__(**kwargs)
+
+    def to_dict(self):
+        output = super().to_dict()
+        # Remote code: transformers names this class alone; name both backends (`backend=` picks one).
+        if "AutoImageProcessor" in (output.get("auto_map") or {}):
+            output["auto_map"] = {**output["auto_map"], "AutoImageProcessor": AUTO_MAP["AutoImageProcessor"]}
+        return output
 
     def _preprocess(
         self,
@@ -218,6 +227,9 @@ class Qwen2VlLikeImageProcessor(TorchvisionBackend):
     @staticmethod
     def _join_patches(patches: list[torch.Tensor], grids: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
         return torch.cat(patches, dim=0), torch.tensor(grids, dtype=torch.long)
+
+
+Qwen2VlLikeImageProcessor.register_for_auto_class()
 
 
 __all__ = ["Qwen2VlLikeImageProcessorKwargs", "Qwen2VlLikeImageProcessor"]

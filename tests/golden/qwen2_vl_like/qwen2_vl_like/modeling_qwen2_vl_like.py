@@ -1,0 +1,417 @@
+# Copyright 2026 The HuggingFace Team. All rights reserved.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+import math
+from dataclasses import dataclass
+
+from torch import nn
+
+from transformers.cache_utils import Cache
+from transformers.generation import GenerationMixin
+from transformers.modeling_outputs import BaseModelOutputWithPast, BaseModelOutputWithPooling, ModelOutput
+from transformers.modeling_utils import PreTrainedModel
+from transformers.models.auto import AutoModel
+from transformers.models.qwen2_vl.modeling_qwen2_vl import Qwen2VisionTransformerPretrainedModel
+from transformers.processing_utils import Unpack
+from transformers.utils import TransformersKwargs, auto_docstring, is_torch_available
+from transformers.utils.generic import can_return_tuple
+
+
+if is_torch_available():  # the PIL backend's module imports the Kwargs class from here without torch
+    import torch
+from .configuration_qwen2_vl_like import Qwen2VlLikeConfig
+from .processing_qwen2_vl_like import native_num_tokens
+
+
+@auto_docstring
+class Qwen2VlLikePreTrainedModel(PreTrainedModel):
+    config: Qwen2VlLikeConfig
+    base_model_prefix = "model"
+    input_modalities = ("image", "text")
+    supports_gradient_checkpointing = True
+    _skip_keys_device_placement = ["past_key_values"]
+    _supports_flash_attn = True
+    _supports_sdpa = True
+    _supports_flex_attn = True
+    _can_compile_fullgraph = True
+    _supports_attention_backend = True
+
+
+@dataclass
+@auto_docstring(custom_intro="Base class for Qwen2VlLike outputs, with hidden states and attentions.")
+class Qwen2VlLikeModelOutputWithPast(BaseModelOutputWithPast):
+    r"""
+    image_hidden_states (`torch.Tensor`, *optional*):
+        Projected image features of shape `(num_image_features, hidden_size)`, the rows that replaced the image tokens.
+    """
+
+    image_hidden_states: torch.Tensor | None = None
+
+
+@dataclass
+@auto_docstring(custom_intro="Base class for Qwen2VlLike causal language model (or autoregressive) outputs.")
+class Qwen2VlLikeCausalLMOutputWithPast(ModelOutput):
+    r"""
+    loss (`torch.Tensor` of shape `(1,)`, *optional*, returned when `labels` is provided):
+        Next-token prediction loss of the language modeling head.
+    logits (`torch.Tensor` of shape `(batch_size, sequence_length, config.text_config.vocab_size)`):
+        Scores of the language modeling head for every vocabulary token, before softmax.
+    image_hidden_states (`torch.Tensor`, *optional*):
+        Projected image features of shape `(num_image_features, hidden_size)`, the rows that replaced the image tokens.
+    """
+
+    loss: torch.Tensor | None = None
+    logits: torch.Tensor | None = None
+    past_key_values: Cache | None = None
+    hidden_states: tuple[torch.Tensor] | None = None
+    attentions: tuple[torch.Tensor] | None = None
+    image_hidden_states: torch.Tensor | None = None
+
+
+def mrope_positions(
+    token_types: list[int], grids: list[tuple[int, int, int]], merge_size: int
+) -> tuple[list[list[int]], int]:
+    """M-RoPE positions (temporal, height, width) of one sequence without its padding, and its rope delta.
+
+    `token_types` marks each token: 0 text, 1 image token; `grids` holds the (t, h, w) patch grid of each image in
+    the order they appear. A text token advances all three positions by one. An image's tokens, one per
+    `merge_size` x `merge_size` block of patches in raster order, all start at the position after the text before
+    it: the temporal position counts frames (an image has one), the height position counts rows of blocks and the width position columns;
+    the text after it continues at that start plus the longer side of the block grid (Qwen2-VL's rule). Images that
+    follow each other without text between them are taken one grid at a time. The delta is what a position of the
+    sequence exceeds its index by at the end (the highest position + 1 - the length): a token generated after the
+    sequence sits at its index plus the delta in all three rows.
+    """
+    rows: list[list[int]] = [[], [], []]
+    grid_iter = iter(grids)
+    start = index = 0
+    while index < len(token_types):
+        if token_types[index] == 0:
+            for row in rows:
+                row.append(start)
+            start += 1
+            index += 1
+            continue
+        temporal, height, width = next(grid_iter)
+        block_rows, block_columns = height // merge_size, width // merge_size
+        count = temporal * block_rows * block_columns
+        if token_types[index : index + count] != [1] * count:
+            raise ValueError(f"an image of grid {(temporal, height, width)} needs {count} consecutive image tokens")
+        for frame in range(temporal):
+            for block_row in range(block_rows):
+                for block_column in range(block_columns):
+                    rows[0].append(start + frame)
+                    rows[1].append(start + block_row)
+                    rows[2].append(start + block_column)
+        start += max(block_rows, block_columns)
+        index += count
+    highest = max(rows[0] + rows[1] + rows[2], default=-1)
+    return rows, highest + 1 - len(token_types)
+
+
+@auto_docstring(
+    custom_intro="The Qwen2VlLike model: a vision tower that ends in its patch merger and a language model, without a language modeling head."
+)
+class Qwen2VlLikeModel(Qwen2VlLikePreTrainedModel):
+    def __init__(self, config: Qwen2VlLikeConfig):
+        super().__init__(config)
+        self.vision_tower = Qwen2VisionTransformerPretrainedModel._from_config(config.vision_config)
+        # Each prompt's rope delta (its highest M-RoPE position + 1 - its length), kept for the cached steps.
+        self.rope_deltas = None
+        self.language_model = AutoModel.from_config(config.text_config)
+        self.post_init()
+
+    @can_return_tuple
+    @auto_docstring(
+        custom_intro="Obtains the image features from the vision tower, merged by its patch merger, one tensor per image."
+    )
+    def get_image_features(
+        self,
+        pixel_values: torch.Tensor,
+        image_grid_thw: torch.LongTensor | None = None,
+        **kwargs: Unpack[TransformersKwargs],
+    ) -> tuple | BaseModelOutputWithPooling:
+        r"""
+        image_grid_thw (`torch.LongTensor` of shape `(num_images, 3)`):
+            The (temporal, rows, columns) patch grid of each image in `pixel_values`, as the processor returns them.
+        """
+        if image_grid_thw is None:
+            raise ValueError("The native layout needs `image_grid_thw` (the processor returns it) with `pixel_values`")
+        pixel_values = pixel_values.to(self.vision_tower.dtype)
+        image_outputs = self.vision_tower(pixel_values, grid_thw=image_grid_thw, return_dict=True, **kwargs)
+        # The tower's pooler output is its patch merger's: one row per `merge_size` x `merge_size` block of patches.
+        merge_size = self.config.vision_config.spatial_merge_size
+        counts = [native_num_tokens(math.prod(grid), merge_size) for grid in image_grid_thw.tolist()]
+        if image_outputs.pooler_output.shape[0] != sum(counts):
+            raise ValueError(
+                f"The vision tower gave {image_outputs.pooler_output.shape[0]} merged features for image_grid_thw "
+                f"{image_grid_thw.tolist()}, which needs {sum(counts)}"
+            )
+        image_outputs.pooler_output = torch.split(image_outputs.pooler_output, counts)
+        return image_outputs
+
+    def get_rope_index(
+        self,
+        input_ids: torch.LongTensor,
+        image_grid_thw: torch.LongTensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+    ) -> tuple[torch.LongTensor, torch.LongTensor]:
+        """M-RoPE positions `(3, batch_size, sequence_length)` of the prompts and their rope deltas `(batch_size, 1)`,
+        as `mrope_positions` counts them: the image tokens (`input_ids == config.image_token_id`) of each prompt,
+        without its padding, placed by the patch grids of its images (`image_grid_thw` lists the batch's images in
+        order); padding sits at position 0."""
+        merge_size = self.config.vision_config.spatial_merge_size
+        grids = [] if image_grid_thw is None else [tuple(grid) for grid in image_grid_thw.tolist()]
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_ids)
+        position_ids = torch.zeros(3, *input_ids.shape, dtype=torch.long, device=input_ids.device)
+        deltas = []
+        for row, (ids, mask) in enumerate(zip(input_ids.tolist(), attention_mask.tolist())):
+            kept = [index for index, keep in enumerate(mask) if keep]
+            token_types = [int(ids[index] == self.config.image_token_id) for index in kept]
+            images = covered = 0
+            while covered < sum(token_types) and images < len(grids):
+                covered += native_num_tokens(math.prod(grids[images]), merge_size)
+                images += 1
+            if covered != sum(token_types):
+                raise ValueError(
+                    f"Prompt {row} holds {sum(token_types)} image tokens, which do not match the images left in "
+                    f"image_grid_thw (one token per {merge_size}x{merge_size} block of an image's patches)"
+                )
+            positions, delta = mrope_positions(token_types, grids[:images], merge_size)
+            grids = grids[images:]
+            position_ids[:, row, kept] = torch.tensor(positions, dtype=torch.long, device=input_ids.device)
+            deltas.append(delta)
+        return position_ids, torch.tensor(deltas, dtype=torch.long, device=input_ids.device).unsqueeze(1)
+
+    def compute_position_ids(
+        self,
+        input_ids: torch.LongTensor | None,
+        inputs_embeds: torch.Tensor,
+        image_grid_thw: torch.LongTensor | None,
+        attention_mask: torch.Tensor | None,
+        past_key_values: Cache | None,
+    ) -> torch.LongTensor | None:
+        """Position ids of a forward call given none: a prompt with images gets its M-RoPE positions (and its rope
+        deltas are kept); a cached step (or embeddings alone) after it continues at the unpadded index plus the delta;
+        otherwise the decoder counts positions itself (text only)."""
+        past_length = 0 if past_key_values is None else past_key_values.get_seq_length()
+        if input_ids is not None and image_grid_thw is not None and (self.rope_deltas is None or past_length == 0):
+            position_ids, self.rope_deltas = self.get_rope_index(input_ids, image_grid_thw, attention_mask)
+            return position_ids
+        if self.rope_deltas is None or (past_length == 0 and input_ids is not None):
+            return None
+        batch_size, length = inputs_embeds.shape[:2]
+        if attention_mask is not None:
+            positions = (attention_mask.long().cumsum(-1) - 1).masked_fill(attention_mask == 0, 0)[:, -length:]
+        else:
+            positions = torch.arange(past_length, past_length + length, device=inputs_embeds.device)
+            positions = positions.expand(batch_size, -1)
+        deltas = self.rope_deltas.repeat_interleave(batch_size // self.rope_deltas.shape[0], dim=0)
+        return (positions + deltas.to(positions.device)).unsqueeze(0).expand(3, -1, -1)
+
+    def get_placeholder_mask(
+        self, input_ids: torch.LongTensor | None, inputs_embeds: torch.Tensor, image_features: torch.Tensor
+    ) -> torch.Tensor:
+        """Positions of the image tokens, checked against the number of image features (one token per feature)."""
+        if input_ids is None:
+            image_embedding = self.get_input_embeddings()(
+                torch.tensor(self.config.image_token_id, dtype=torch.long, device=inputs_embeds.device)
+            )
+            special_image_mask = (inputs_embeds == image_embedding).all(-1)
+        else:
+            special_image_mask = input_ids == self.config.image_token_id
+        n_image_tokens = int(special_image_mask.sum())
+        n_image_features = image_features.shape[0]
+        if n_image_tokens != n_image_features:
+            raise ValueError(
+                f"Image features and image tokens do not match: the inputs hold {n_image_tokens} image tokens "
+                f"(id {self.config.image_token_id}) but the images give {n_image_features} features. The number of "
+                "tokens of an image depends on its size; let the processor expand one image token per image."
+            )
+        return special_image_mask.unsqueeze(-1).expand_as(inputs_embeds).to(inputs_embeds.device)
+
+    @can_return_tuple
+    @auto_docstring
+    def forward(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        pixel_values: torch.Tensor | None = None,
+        image_grid_thw: torch.LongTensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        position_ids: torch.LongTensor | None = None,
+        past_key_values: Cache | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        mm_encoder_outputs: dict[str, BaseModelOutputWithPooling] | None = None,
+        **kwargs: Unpack[TransformersKwargs],
+    ) -> tuple | Qwen2VlLikeModelOutputWithPast:
+        if (input_ids is None) ^ (inputs_embeds is not None):
+            raise ValueError("You must specify exactly one of input_ids or inputs_embeds")
+        if pixel_values is not None and mm_encoder_outputs is not None:
+            raise ValueError("You cannot specify both pixel_values and mm_encoder_outputs at the same time")
+        if inputs_embeds is None:
+            inputs_embeds = self.get_input_embeddings()(input_ids)
+
+        # `generate` encodes the images once (transformers >= 5.21) and hands each copy of a prompt its own images
+        # when it expands the batch (beam search, several sequences per prompt).
+        image_outputs = (mm_encoder_outputs or {}).get("image")
+        if image_outputs is None and pixel_values is not None:
+            image_outputs = self.get_image_features(
+                pixel_values=pixel_values,
+                image_grid_thw=image_grid_thw,
+                return_dict=True,
+            )
+        image_features = None
+        if image_outputs is not None:
+            image_features = image_outputs.pooler_output
+            image_features = torch.cat(image_features, dim=0)
+            image_features = image_features.to(inputs_embeds.device, inputs_embeds.dtype)
+            special_image_mask = self.get_placeholder_mask(
+                input_ids, inputs_embeds=inputs_embeds, image_features=image_features
+            )
+            inputs_embeds = inputs_embeds.masked_scatter(special_image_mask, image_features)
+
+        if position_ids is None:
+            position_ids = self.compute_position_ids(
+                input_ids, inputs_embeds, image_grid_thw, attention_mask, past_key_values
+            )
+
+        outputs = self.language_model(
+            attention_mask=attention_mask,
+            position_ids=position_ids,
+            past_key_values=past_key_values,
+            inputs_embeds=inputs_embeds,
+            **kwargs,
+        )
+        return Qwen2VlLikeModelOutputWithPast(
+            last_hidden_state=outputs.last_hidden_state,
+            past_key_values=outputs.past_key_values,
+            hidden_states=outputs.hidden_states,
+            attentions=outputs.attentions,
+            image_hidden_states=image_features,
+        )
+
+
+Qwen2VlLikeModel.register_for_auto_class("AutoModel")
+
+
+@auto_docstring(custom_intro="The Qwen2VlLike model with a language modeling head.")
+class Qwen2VlLikeForConditionalGeneration(Qwen2VlLikePreTrainedModel, GenerationMixin):
+    _tied_weights_keys = {"lm_head.weight": "model.language_model.embed_tokens.weight"}
+    _tp_plan = {"lm_head": "colwise_gather_output"}
+
+    def __init__(self, config: Qwen2VlLikeConfig):
+        super().__init__(config)
+        self.model = Qwen2VlLikeModel(config)
+        self.lm_head = nn.Linear(config.text_config.hidden_size, config.text_config.vocab_size, bias=False)
+        self.post_init()
+
+    def get_output_embeddings(self) -> nn.Module:
+        return self.lm_head
+
+    @auto_docstring
+    def get_image_features(
+        self,
+        pixel_values: torch.Tensor,
+        image_grid_thw: torch.LongTensor | None = None,
+        **kwargs: Unpack[TransformersKwargs],
+    ) -> tuple | BaseModelOutputWithPooling:
+        r"""
+        image_grid_thw (`torch.LongTensor` of shape `(num_images, 3)`):
+            The (temporal, rows, columns) patch grid of each image in `pixel_values`, as the processor returns them.
+        """
+        return self.model.get_image_features(
+            pixel_values=pixel_values,
+            image_grid_thw=image_grid_thw,
+            **kwargs,
+        )
+
+    @can_return_tuple
+    @auto_docstring
+    def forward(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        pixel_values: torch.Tensor | None = None,
+        image_grid_thw: torch.LongTensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        position_ids: torch.LongTensor | None = None,
+        past_key_values: Cache | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        labels: torch.LongTensor | None = None,
+        logits_to_keep: int | torch.Tensor = 0,
+        mm_encoder_outputs: dict[str, BaseModelOutputWithPooling] | None = None,
+        **kwargs: Unpack[TransformersKwargs],
+    ) -> tuple | Qwen2VlLikeCausalLMOutputWithPast:
+        outputs = self.model(
+            input_ids=input_ids,
+            pixel_values=pixel_values,
+            image_grid_thw=image_grid_thw,
+            attention_mask=attention_mask,
+            position_ids=position_ids,
+            past_key_values=past_key_values,
+            inputs_embeds=inputs_embeds,
+            mm_encoder_outputs=mm_encoder_outputs,
+            **kwargs,
+        )
+        hidden_states = outputs[0]
+        slice_indices = slice(-logits_to_keep, None) if isinstance(logits_to_keep, int) else logits_to_keep
+        logits = self.lm_head(hidden_states[:, slice_indices, :])
+
+        loss = None
+        if labels is not None:
+            loss = self.loss_function(
+                logits=logits, labels=labels, vocab_size=self.config.text_config.vocab_size, **kwargs
+            )
+
+        return Qwen2VlLikeCausalLMOutputWithPast(
+            loss=loss,
+            logits=logits,
+            past_key_values=outputs.past_key_values,
+            hidden_states=outputs.hidden_states,
+            attentions=outputs.attentions,
+            image_hidden_states=outputs.image_hidden_states,
+        )
+
+    def _prepare_position_ids_for_generation(self, inputs_tensor, model_kwargs):
+        """`generate`'s position ids: the text positions (the decoder builds its causal mask from them) and the three
+        M-RoPE rows, `(4, batch_size, sequence_length)`; the prompts' rope deltas are kept for the cached steps."""
+        text_positions = super()._prepare_position_ids_for_generation(inputs_tensor, model_kwargs)
+        input_ids = model_kwargs.get("input_ids")
+        if input_ids is None or input_ids.shape[1] == 0:
+            input_ids = inputs_tensor
+        cache = model_kwargs.get("past_key_values")
+        past_length = 0 if cache is None else cache.get_seq_length()
+        is_ids = input_ids.dim() == 2 and not input_ids.is_floating_point()
+        new_images = is_ids and bool((input_ids[:, past_length:] == self.config.image_token_id).any())
+        if past_length and self.model.rope_deltas is not None and not new_images:
+            # Continuing from a cache: the stored deltas still place the new tokens.
+            rows = (text_positions + self.model.rope_deltas)[None].expand(3, -1, -1)
+            return torch.cat([text_positions[None], rows], dim=0)
+        image_grid_thw = model_kwargs.get("image_grid_thw")
+        if is_ids and image_grid_thw is not None:
+            rows, self.model.rope_deltas = self.model.get_rope_index(
+                input_ids, image_grid_thw, model_kwargs.get("attention_mask")
+            )
+        else:  # text only: the three rows are the text positions
+            rows = text_positions[None].expand(3, -1, -1)
+            self.model.rope_deltas = torch.zeros(
+                text_positions.shape[0], 1, dtype=torch.long, device=text_positions.device
+            )
+        return torch.cat([text_positions[None], rows.to(text_positions.device)], dim=0)
+
+
+Qwen2VlLikeForConditionalGeneration.register_for_auto_class("AutoModelForImageTextToText")
+
+
+__all__ = ["Qwen2VlLikePreTrainedModel", "Qwen2VlLikeModel", "Qwen2VlLikeForConditionalGeneration"]
