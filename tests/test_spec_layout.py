@@ -116,7 +116,7 @@ def test_default_layout_is_fixed(write_spec):
         (NATIVE, "\nprocessor:", "\n" + MODEL_SECTIONS + "processor:", "vision.family", "the native layout needs a tower that takes each image at its own resolution"),
         (NATIVE, "end_id: 153", "end_id: 155", "processor.image_delimiters.end_id", "155 is processor.image_token_id"),
         (NATIVE, 'end: "<|vision_end|>"', 'end: "<|vision_start|>"', "processor.image_delimiters.end", "must differ from start"),
-        (NATIVE, "    end_id: 153\n", "    end_id: 153\nvllm: true\n", "vllm", "the native layout's vLLM model is not generated yet"),
+        (NATIVE, "    end_id: 153\n", "    end_id: 153\nvllm: true\n", "vllm", "vllm: true needs the model sections"),
     ],
 )  # fmt: skip
 def test_layout_errors_name_the_place(write_spec, base, old, new, key, message):

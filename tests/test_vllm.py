@@ -3,7 +3,8 @@
 The last tests render examples/llava_vllm.yaml, a SigLIP/Qwen2 spec and `vllm: true` variants of the grid layout
 example, of the two connector examples (internvl_shuffle: tiles, pixel shuffle, LayerNorm, delimiters, a SigLIP2
 tower; patch_merge_swiglu: patch merge, LayerNorm, SwiGLU, delimiters added, an InternViT tower) and of the tile-marker
-example (an InternViT tower; the native plugin's engine test only), and run their generated vLLM tests
+example (an InternViT tower; the native plugin's engine test only) and of the native layout example (Qwen2-VL's tower,
+an M-RoPE decoder served through SupportsMRoPE), and run their generated vLLM tests
 (registration, processor, placeholder, weight, connector and embedding parity, and the `vllm_engine` tests: the saved folder served through the native plugin and through vLLM's
 Transformers backend as remote code, greedy output and prompt ids equal to transformers'), and the generated
 fresh-process remote-code tests (transformers 5.19 there, no torchvision), with the Python of a vLLM venv,
@@ -132,6 +133,14 @@ PATCH_MERGE_VLLM = (
         '  image_delimiters: {start: "<img>", start_id: 125, end: "</img>", end_id: 126}\nvllm: true\n',
     )
 )
+# The native layout: Qwen2-VL's tower (transformers' own module, its patch merger the connector) and its M-RoPE decoder
+# (vLLM's Qwen2 with M-RoPE positions through SupportsMRoPE); mrope_section for heads 32 wide, and max_pixels at 256
+# image tokens so that two of the largest images fit the 1024 positions vLLM profiles with.
+NATIVE_VLLM = (
+    layout_spec("qwen2_vl_like.yaml", "NativeVllm", "native_vllm")
+    .replace("mrope_section: [2, 3, 3]", "mrope_section: [4, 6, 6]")
+    .replace("max_pixels: 1003520     # 28 * 28 * 1280", "max_pixels: 200704      # 28 * 28 * 256")
+)
 SPECS = {
     "llava_vllm": None,
     "siglip_qwen2": SIGLIP_QWEN2,
@@ -139,10 +148,13 @@ SPECS = {
     "shuffle": SHUFFLE_VLLM,
     "patch_merge": PATCH_MERGE_VLLM,
     "tile_markers": TILE_MARKERS_VLLM,
+    "native": NATIVE_VLLM,
 }
-# The tile-marker variant costs one engine run in CI: its native plugin only (vLLM 0.32's Transformers backend cannot
-# serve the tiles layout, see the shuffle variant), and no remote-code tier (the other variants run it).
-NATIVE_ONLY = {"tile_markers"}
+# The tile-marker and native variants cost one engine run each in CI: their native plugin only, and no remote-code
+# tier (the other variants run it). vLLM 0.32's Transformers backend cannot serve the tiles layout (see the shuffle
+# variant); it serves the native variant as transformers does (greedy output and prompt ids equal, M-RoPE through the
+# generated get_rope_index; the generated test passes when run by hand), left out of CI for its time.
+NATIVE_ONLY = {"tile_markers", "native"}
 
 
 def projector_attributes(source: str, class_name: str) -> set[str]:
@@ -181,6 +193,37 @@ def test_tile_markers_and_other_towers_take_vllm(write_spec):
         assert "self.vision_tower = AutoModel.from_config(config.vision_config" in module
         assert 'orig_to_new_prefix={\n            "model.vision_tower.": "vision_tower."' in module
     assert "processor.tile_marker_text(*grid, tokens_per_tile)" in module
+
+
+def test_native_layout_takes_vllm(write_spec):
+    """The native layout with an M-RoPE decoder gives a vLLM model with SupportsMRoPE whose positions come from the
+    package's `mrope_positions`, and vLLM's Qwen2 as its decoder; with a 1-D decoder (native_qwen3.yaml) the model has
+    no M-RoPE and vLLM's registry builds the decoder from its own causal-LM class."""
+    spec = load_spec(write_spec(SPECS["native"]))
+    module = render_spec(spec)["native_vllm/vllm_native_vllm.py"]
+    assert "class NativeVllmForConditionalGeneration(nn.Module, SupportsMultiModal, SupportsMRoPE):" in module
+    assert "from .modeling_native_vllm import mrope_positions" in module
+    assert 'architectures=["Qwen2ForCausalLM"]' in module
+    assert 'MultiModalFieldConfig.flat_from_sizes("image", image_grid_thw.prod(-1))' in module
+    text = (ROOT / "examples" / "native_qwen3.yaml").read_text(encoding="utf-8") + "vllm: true\n"
+    spec = load_spec(write_spec(text))
+    names = Names.from_parts(spec.model.name, spec.model.model_type)
+    module = render_spec(spec)[f"{names.package}/{names.vllm_module}.py"]
+    assert f"class {names.for_conditional_generation_class}(nn.Module, SupportsMultiModal):" in module
+    assert "SupportsMRoPE" not in module and "mrope_positions" not in module and "architectures=" not in module
+
+
+def test_native_layout_refuses_a_decoder_vllm_does_not_serve(write_spec):
+    text = (ROOT / "examples" / "native_qwen3.yaml").read_text(encoding="utf-8")
+    text = text.replace("family: qwen3\n", "family: gemma\n") + "vllm: true\n"
+    path = write_spec(text)
+    with pytest.raises(SpecError) as info:
+        load_spec(path)
+    problems = [str(p).replace(str(path), "spec.yaml") for p in info.value.problems]
+    line = text.splitlines().index("  family: gemma") + 1
+    served = "llama, mistral, qwen2, qwen2_5_vl_text, qwen2_vl_text, qwen3"
+    message = f"text.family: the vLLM model is tested with the {served} decoders only: set vllm: false"
+    assert any(p.startswith(f"spec.yaml:{line}:") and message in p for p in problems), problems
 
 
 @pytest.fixture(scope="module", params=sorted(SPECS))

@@ -34,6 +34,10 @@ VLLM_DECODERS = frozenset({"llama", "mistral", "qwen2", "qwen3"})
 # They need the native layout's image grids.
 MROPE_DECODERS = frozenset({"qwen2_vl_text", "qwen2_5_vl_text"})
 
+# The M-RoPE decoders the native layout's vLLM model serves, each as the vLLM registry's causal LM of the same layers
+# (its rotary embedding takes `mrope_section` from the text config's `rope_parameters`).
+VLLM_MROPE_DECODERS = {"qwen2_vl_text": "Qwen2ForCausalLM", "qwen2_5_vl_text": "Qwen2ForCausalLM"}
+
 
 @dataclass(frozen=True)
 class Decoder:

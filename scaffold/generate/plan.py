@@ -11,7 +11,7 @@ from typing import Any
 from scaffold.codegen.literals import PyExpr, py_literal
 from scaffold.components import tokens
 from scaffold.components.connector import Connector
-from scaffold.components.decoder import Decoder
+from scaffold.components.decoder import VLLM_MROPE_DECODERS, Decoder
 from scaffold.components.hf_models import model_facts
 from scaffold.components.token_scheme import TokenScheme
 from scaffold.components.tower import Tower
@@ -314,6 +314,8 @@ def vllm_context(vlm: dict[str, Any], names: Names) -> dict[str, Any]:
         "vllm_vision_class": cls,
         "vllm_model_class_path": f"{names.package}.{names.vllm_module}:{names.for_conditional_generation_class}",
         "distribution_name": names.package.replace("_", "-"),
+        # The vLLM causal LM that serves an M-RoPE decoder (None for a 1-D decoder: vLLM's registry finds it).
+        "vllm_mrope_architecture": VLLM_MROPE_DECODERS.get(vlm["decoder"].family),
     }
 
 
@@ -495,9 +497,11 @@ def plan(spec: Spec, target: Target = PACKAGE, *, year: int | None = None) -> Pl
     files += conversion
     if vlm is not None and spec.vllm:
         vllm = {**vllm_context(vlm, names), **license_ctx}
+        # The native layout's model (its tower's own merger, flattened patches, M-RoPE) shares little with the others'.
+        vllm_template = "vllm_native.py.jinja" if vlm["tower"].native else "vllm.py.jinja"
         files += [
             PlannedFile(f"{src}/{names.vllm_plugin_module}.py", "vllm_plugin.py.jinja", vllm),
-            PlannedFile(f"{src}/{names.vllm_module}.py", "vllm.py.jinja", vllm),
+            PlannedFile(f"{src}/{names.vllm_module}.py", vllm_template, vllm),
             PlannedFile(f"{src}/{names.vllm_test_file}", "test_vllm.py.jinja", vllm),
             PlannedFile("pyproject.toml", "pyproject.toml.jinja", vllm, formatted=False),
         ]

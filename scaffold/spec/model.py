@@ -626,9 +626,7 @@ def cross_field_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
     out.extend(vlm_problems(spec))
     out.extend(checkpoint_problems(spec))
     out.extend(original_checkpoint_problems(spec))
-    if spec.vllm and ip.layout.kind == "native":
-        out.append((("vllm",), "the native layout's vLLM model is not generated yet: set vllm: false"))
-    elif spec.vllm and not spec.is_vlm:
+    if spec.vllm and not spec.is_vlm:
         out.append((("vllm",), f"vllm: true needs the model sections {', '.join(VLM_SECTIONS)}"))
     return out
 
@@ -1042,12 +1040,16 @@ def decoder_problems(text: TextSpec, native: bool = False) -> list[tuple[KeyPath
     return out
 
 
-def vllm_model_problems(text: TextSpec) -> list[tuple[KeyPath, str]]:
+def vllm_model_problems(text: TextSpec, native: bool = False) -> list[tuple[KeyPath, str]]:
     """The generated vLLM model builds the decoder from vLLM's registry (the tower is vLLM's own class where it has one
-    with transformers' weight names, else transformers' own module: any tower)."""
+    with transformers' weight names, else transformers' own module: any tower). The native layout's vLLM model also
+    takes the M-RoPE decoders (vLLM's Qwen2 with M-RoPE positions)."""
     out: list[tuple[KeyPath, str]] = []
-    if text.family not in decoder_component.VLLM_DECODERS:
-        served = ", ".join(sorted(decoder_component.VLLM_DECODERS))
+    decoders = set(decoder_component.VLLM_DECODERS)
+    if native:
+        decoders |= set(decoder_component.VLLM_MROPE_DECODERS)
+    if text.family not in decoders:
+        served = ", ".join(sorted(decoders))
         out.append((("text", "family"), f"the vLLM model is tested with the {served} decoders only: set vllm: false"))
     return out
 
@@ -1165,8 +1167,8 @@ def vlm_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
             return out
         if vision.image_size % vision.patch_size:
             out.append((("vision", "patch_size"), f"must divide image_size {vision.image_size}"))
-    if spec.vllm and not native:
-        out += vllm_model_problems(text)
+    if spec.vllm:
+        out += vllm_model_problems(text, native)
     for section, cfg in (("vision", vision), ("text", text)):
         if cfg.hidden_size % cfg.num_attention_heads:
             out.append(((section, "num_attention_heads"), f"must divide hidden_size {cfg.hidden_size}"))
