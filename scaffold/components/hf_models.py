@@ -491,10 +491,15 @@ def config_value(annotation: str, value: object) -> object:
 
 
 def config_key_problems(
-    section: str, facts: ModelFacts, typed: dict[str, object], extra: dict[str, object]
+    section: str,
+    facts: ModelFacts,
+    typed: dict[str, object],
+    extra: dict[str, object],
+    set_by: dict[str, str] | None = None,
 ) -> list[tuple[tuple[str, ...], str]]:
     """Keys of a spec section that the config class lacks or would refuse, at their key paths: `typed` are the
-    section's own keys that reach the config, `extra` its `config` mapping (any other field of the class)."""
+    section's own keys that reach the config, `extra` its `config` mapping (any other field of the class), `set_by`
+    the config fields the spec sets elsewhere (field -> that spec key), which `extra` may not set either."""
     fields = facts.field_types
     out: list[tuple[tuple[str, ...], str]] = []
     for key in typed:
@@ -504,6 +509,8 @@ def config_key_problems(
         where = (section, "config", key)
         if key in typed:
             out.append((where, f"set it as {section}.{key}"))
+        elif set_by and key in set_by:
+            out.append((where, f"set by {set_by[key]}"))
         elif key not in fields:
             out.append((where, f"{facts.config_class} has no {key}{_did_you_mean(key, fields)}"))
         elif problem := value_problem(fields[key], value):

@@ -17,7 +17,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from scaffold.components import decoder as decoder_component
 from scaffold.components import tower as tower_component
 from scaffold.components.connector import Connector
-from scaffold.components.hf_models import UnknownModelType, config_key_problems, model_facts, value_problem
+from scaffold.components.hf_models import UnknownModelType, config_key_problems, model_facts
 from scaffold.components.tokens import tokens_per_view
 from scaffold.components.tower import NATIVE_LAYOUT_KEYS, TRAITS, Traits, tower_model_type
 from scaffold.spec.names import model_type_problem, name_problem
@@ -965,15 +965,7 @@ def native_tower_key_problems(vision: VisionSpec, traits: Traits) -> list[tuple[
             out.append((("vision", key), f"{facts.config_class} has no {name}: {vision.family} has no such setting"))
     set_by.update({name: f"image_processor.layout.{key}" for key, name in NATIVE_LAYOUT_KEYS.items()})
     set_by[traits.merger_width] = "text.hidden_size (the width of the patch merger's output)"
-    for key, value in vision.config.items():
-        where = ("vision", "config", key)
-        if key in set_by:
-            out.append((where, f"set by {set_by[key]}"))
-        elif key not in fields:
-            out.append((where, f"{facts.config_class} has no {key}"))
-        elif problem := value_problem(fields[key], value):
-            out.append((where, problem))
-    return out
+    return out + config_key_problems("vision", facts, {}, vision.config, set_by)
 
 
 def mrope_problems(text: TextSpec) -> list[tuple[KeyPath, str]]:
