@@ -13,6 +13,7 @@ from scaffold.components import tokens
 from scaffold.components.connector import Connector
 from scaffold.components.decoder import VLLM_MROPE_DECODERS, Decoder
 from scaffold.components.hf_models import model_facts
+from scaffold.components.layout import Layout
 from scaffold.components.token_scheme import TokenScheme
 from scaffold.components.tower import Tower
 from scaffold.generate.modular import SplitOptions, tree_header
@@ -40,6 +41,7 @@ def _isort_key(name: str) -> tuple[int, str]:
 def image_processor_attributes(spec: Spec) -> tuple[list[tuple[str, Any]], list[str]]:
     """Class attributes shared verbatim by both backends, and the transformers.image_utils names they use."""
     ip = spec.image_processor
+    layout = Layout.from_spec(ip.layout)
     attrs: list[tuple[str, Any]] = []
     imports: set[str] = set()
     if ip.resample is not None:
@@ -66,7 +68,7 @@ def image_processor_attributes(spec: Spec) -> tuple[list[tuple[str, Any]], list[
         "do_pad": ip.do_pad,
         "pad_size": ip.resolved_pad_size(),
         "model_input_names": list(ip.model_input_names)
-        + [name for name in LAYOUT_INPUT_NAMES[ip.layout.kind] if name not in ip.model_input_names],
+        + [name for name in layout.input_names if name not in ip.model_input_names],
     }
     for key, value in standard.items():
         if value is None or (key in BASE_DEFAULTS and value == BASE_DEFAULTS[key]):
@@ -74,59 +76,11 @@ def image_processor_attributes(spec: Spec) -> tuple[list[tuple[str, Any]], list[
         attrs.append((key, value))
     if ip.pad_to_square is not None:
         attrs.append(("pad_to_square", ip.pad_to_square))
-    for name, value in layout_kwarg_defaults(spec).items():
+    for name, value in layout.kwargs.items():
         attrs.append((name, value))
     for kw in ip.custom_kwargs:
         attrs.append((kw.name, kw.default))
     return attrs, sorted(imports, key=_isort_key)
-
-
-# What the processor returns besides pixel_values, per layout.
-LAYOUT_INPUT_NAMES = {"fixed": [], "grid": ["image_sizes"], "tiles": ["num_patches"], "native": ["image_grid_thw"]}
-LAYOUT_KWARG_DOCS = {
-    "image_grid_pinpoints": (
-        "list[list[int]]",
-        "Canvas sizes (height, width) an image may be fitted into before it is cut into tiles of the tower's input "
-        "size; the one that keeps most of the image's resolution with the least padding is chosen.",
-    ),
-    "min_tiles": ("int", "Fewest tiles an image is cut into."),
-    "max_tiles": ("int", "Most tiles an image is cut into; 1 resizes the whole image to one tile."),
-    "use_thumbnail": (
-        "bool",
-        "Whether a thumbnail of the whole image follows the tiles when there is more than one tile.",
-    ),
-    "patch_size": ("int", "The spatial patch size of the vision encoder."),
-    "temporal_patch_size": (
-        "int",
-        "The temporal patch size of the vision encoder; each image patch is repeated this many times.",
-    ),
-    "merge_size": (
-        "int",
-        "Side of the block of patches merged into one image token; resized sides are multiples of "
-        "`patch_size * merge_size`.",
-    ),
-}
-
-
-def layout_kwarg_defaults(spec: Spec) -> dict[str, Any]:
-    """The layout's kwargs (a Kwargs field and a class attribute on both backends) and their defaults."""
-    layout = spec.image_processor.layout
-    if layout.kind == "grid":
-        return {"image_grid_pinpoints": [list(p) for p in layout.grid_pinpoints]}
-    if layout.kind == "tiles":
-        return {"min_tiles": layout.min_tiles, "max_tiles": layout.max_tiles, "use_thumbnail": layout.use_thumbnail}
-    if layout.kind == "native":  # min_pixels and max_pixels are `size`, as in transformers' Qwen2-VL
-        return {
-            "patch_size": layout.patch_size,
-            "temporal_patch_size": layout.temporal_patch_size,
-            "merge_size": layout.merge_size,
-        }
-    return {}
-
-
-def layout_context(spec: Spec) -> dict[str, Any]:
-    layout = spec.image_processor.layout
-    return {"kind": layout.kind, **layout_kwarg_defaults(spec)}
 
 
 # The tile side of the in-tree image-processing tests of the grid layout (a tiny square tile keeps them fast).
@@ -192,14 +146,10 @@ def image_processor_context(spec: Spec, names: Names) -> dict[str, Any]:
             "default_code": py_literal(ip.pad_to_square),
         }
         kwarg_docs.insert(0, pad)
+    layout = Layout.from_spec(ip.layout)
     layout_docs = [
-        {
-            "name": name,
-            "type": LAYOUT_KWARG_DOCS[name][0],
-            "doc": LAYOUT_KWARG_DOCS[name][1],
-            "default_code": py_literal(value),
-        }
-        for name, value in layout_kwarg_defaults(spec).items()
+        {"name": name, "type": type_, "doc": doc, "default_code": py_literal(value)}
+        for name, type_, doc, value in layout.kwarg_docs
     ]
     kwarg_docs = layout_docs + kwarg_docs
     has_kwargs_class = bool(kwarg_docs)
@@ -212,7 +162,7 @@ def image_processor_context(spec: Spec, names: Names) -> dict[str, Any]:
         "kwargs_type": names.kwargs_class if has_kwargs_class else "ImagesKwargs",
         "custom_kwargs": kwarg_docs,
         "has_pad_to_square": has_pad_to_square,
-        "layout": layout_context(spec),
+        "layout": layout,
     }
 
 
@@ -260,7 +210,7 @@ def vlm_context(spec: Spec, names: Names) -> dict[str, Any]:
         "vocab_size": text.vocab_size,
         "checkpoint_key_renames": spec.checkpoint_key_renames,
         "checkpoint_saved_prefixes": saved_prefixes(spec.checkpoint_key_renames or {}),
-        "layout": layout_context(spec),
+        "layout": Layout.from_spec(layout),
         "layout_tests": layout_test_context(spec),
         "test_imports": sorted(
             [
@@ -294,7 +244,7 @@ def processor_context(spec: Spec, names: Names) -> dict[str, Any]:
         "image_token_id": proc.image_token_id,
         "chat_template": proc.chat_template,
         "scheme": TokenScheme.from_spec(proc),
-        "layout": layout_context(spec),
+        "layout": Layout.from_spec(spec.image_processor.layout),
     }
 
 
@@ -375,15 +325,11 @@ def modular_context(
             names.for_conditional_generation_class,
         ]
     image_utils = list(ip_ctx["image_utils_imports"])
-    kind = spec.image_processor.layout.kind
-    if vlm and kind == "fixed":
-        image_utils += ["get_image_size", "to_numpy_array"]
+    layout: Layout = ip_ctx["layout"]
     if vlm:
+        image_utils += list(layout.processor_image_utils_imports)
         image_utils += [name for name in vlm["scheme"].image_utils_imports if name not in image_utils]
-    if kind == "grid":
-        image_utils.append("ChannelDimension")
-    if kind != "fixed":
-        image_utils.append("SizeDict")
+    image_utils += list(layout.image_utils_imports)
     return {
         **ip_ctx,
         **(processor or {}),
@@ -392,7 +338,7 @@ def modular_context(
         "vlm": vlm is not None,
         "processor_only": processor is not None and vlm is None,
         "target": target.kind,
-        "tokens_source": tokens.emitted_source(token_functions(kind, vlm)),
+        "tokens_source": tokens.emitted_source(token_functions(layout, vlm)),
         "year": year,
         "copyright_holder": COPYRIGHT_HOLDER,
         "checkpoint": f"your-org/{names.model_type}",
@@ -400,12 +346,10 @@ def modular_context(
     }
 
 
-def token_functions(layout_kind: str, vlm: dict | None) -> list:
-    """The token arithmetic the package carries: tokens per view, the native layout's resize and counts, and what
-    its token scheme adds (the split keeps only what each file uses)."""
-    functions = [tokens.tokens_per_view]
-    if layout_kind == "native":
-        functions += [tokens.smart_resize, tokens.native_patch_grid, tokens.native_num_tokens]
+def token_functions(layout: Layout, vlm: dict | None) -> list:
+    """The token arithmetic the package carries: tokens per view, what the layout adds (the native layout's resize
+    and counts) and what its token scheme adds (the split keeps only what each file uses)."""
+    functions = [tokens.tokens_per_view, *layout.token_functions]
     if vlm:
         functions += vlm["scheme"].token_functions
     if vlm and vlm["decoder"].mrope:

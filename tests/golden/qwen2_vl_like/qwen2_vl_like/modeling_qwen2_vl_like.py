@@ -327,10 +327,6 @@ class Qwen2VlLikeForConditionalGeneration(Qwen2VlLikePreTrainedModel, Generation
         image_grid_thw: torch.LongTensor | None = None,
         **kwargs: Unpack[TransformersKwargs],
     ) -> tuple | BaseModelOutputWithPooling:
-        r"""
-        image_grid_thw (`torch.LongTensor` of shape `(num_images, 3)`):
-            The (temporal, rows, columns) patch grid of each image in `pixel_values`, as the processor returns them.
-        """
         return self.model.get_image_features(
             pixel_values=pixel_values,
             image_grid_thw=image_grid_thw,

@@ -1,0 +1,112 @@
+"""The layout: how an image becomes tower inputs (one view, a grid of tiles, dynamic tiles, or native-resolution
+patches). The component owns the layout's image-processor kwargs and their docs, the input it adds to the processor's
+output, the image_utils names the generated files need for it, the token arithmetic it emits and its template
+fragments: `templates/layouts/<kind>/<hook>.py.jinja`, which the shared templates include by hook name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from scaffold.components import tokens
+
+KWARG_DOCS = {
+    "image_grid_pinpoints": (
+        "list[list[int]]",
+        "Canvas sizes (height, width) an image may be fitted into before it is cut into tiles of the tower's input "
+        "size; the one that keeps most of the image's resolution with the least padding is chosen.",
+    ),
+    "min_tiles": ("int", "Fewest tiles an image is cut into."),
+    "max_tiles": ("int", "Most tiles an image is cut into; 1 resizes the whole image to one tile."),
+    "use_thumbnail": (
+        "bool",
+        "Whether a thumbnail of the whole image follows the tiles when there is more than one tile.",
+    ),
+    "patch_size": ("int", "The spatial patch size of the vision encoder."),
+    "temporal_patch_size": (
+        "int",
+        "The temporal patch size of the vision encoder; each image patch is repeated this many times.",
+    ),
+    "merge_size": (
+        "int",
+        "Side of the block of patches merged into one image token; resized sides are multiples of "
+        "`patch_size * merge_size`.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class LayoutInput:
+    """What the processor returns besides `pixel_values` and the model takes with them."""
+
+    name: str
+    annotation: str  # in `forward`
+    features_annotation: str  # in `get_image_features`, which also takes a plain list
+    # Its docstring entry in the methods that take it; None where auto_docstring documents the name itself.
+    doc: str | None = None
+
+
+@dataclass(frozen=True)
+class Layout:
+    kind: str
+    kwargs: dict[str, Any] = field(default_factory=dict)  # image-processor kwargs and their defaults, in order
+    input: LayoutInput | None = None
+    image_utils_imports: tuple[str, ...] = ()  # what the modular file needs of transformers.image_utils for it
+    processor_image_utils_imports: tuple[str, ...] = ()  # and what its processor needs of it (model specs)
+    token_functions: tuple = ()  # emitted besides `tokens_per_view`
+
+    @classmethod
+    def from_spec(cls, layout) -> Layout:
+        kind = layout.kind
+        if kind == "grid":
+            return cls(
+                kind,
+                {"image_grid_pinpoints": [list(p) for p in layout.grid_pinpoints]},
+                LayoutInput("image_sizes", "torch.Tensor | None", "torch.Tensor | list[list[int]] | None"),
+                ("ChannelDimension", "SizeDict"),
+            )
+        if kind == "tiles":
+            doc = (
+                "num_patches (`torch.Tensor` of shape `(num_images,)`, *optional*):\n"
+                "    Number of views (tiles, then the thumbnail) of each image in `pixel_values`, as the processor "
+                "returns them."
+            )
+            return cls(
+                kind,
+                {"min_tiles": layout.min_tiles, "max_tiles": layout.max_tiles, "use_thumbnail": layout.use_thumbnail},
+                LayoutInput("num_patches", "torch.Tensor | None", "torch.Tensor | list[int] | None", doc),
+                ("SizeDict",),
+            )
+        if kind == "native":  # min_pixels and max_pixels are `size`, as in transformers' Qwen2-VL
+            return cls(
+                kind,
+                {
+                    "patch_size": layout.patch_size,
+                    "temporal_patch_size": layout.temporal_patch_size,
+                    "merge_size": layout.merge_size,
+                },
+                LayoutInput("image_grid_thw", "torch.LongTensor | None", "torch.LongTensor | None"),
+                ("SizeDict",),
+                token_functions=(tokens.smart_resize, tokens.native_patch_grid, tokens.native_num_tokens),
+            )
+        # One view of the tower's input size: the processor counts tokens from an image's size as it finds it.
+        return cls(kind, processor_image_utils_imports=("get_image_size", "to_numpy_array"))
+
+    @property
+    def blocks(self) -> str:
+        """The folder of this layout's template fragments under templates/."""
+        return f"layouts/{self.kind}"
+
+    @property
+    def input_names(self) -> list[str]:
+        return [self.input.name] if self.input else []
+
+    @property
+    def one_view(self) -> bool:
+        """One view per image, of a fixed token count: the model's features are one tensor, not one per image."""
+        return self.input is None
+
+    @property
+    def kwarg_docs(self) -> list[tuple[str, str, str, Any]]:
+        """(name, type, doc, default) of each kwarg, for the Kwargs class docstring."""
+        return [(name, *KWARG_DOCS[name], value) for name, value in self.kwargs.items()]
