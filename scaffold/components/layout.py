@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scaffold.components import tokens
+from scaffold.components.connector import ConfigField
 
 KWARG_DOCS = {
     "image_grid_pinpoints": (
@@ -54,16 +55,33 @@ class Layout:
     image_utils_imports: tuple[str, ...] = ()  # what the modular file needs of transformers.image_utils for it
     processor_image_utils_imports: tuple[str, ...] = ()  # and what its processor needs of it (model specs)
     token_functions: tuple = ()  # emitted besides `tokens_per_view`
+    # Whether transformers' own models of this layout take `input` too (LLaVA-NeXT's `image_sizes`); InternVL's count
+    # an image's tiles from the prompt instead of `num_patches`.
+    upstream_takes_input: bool = True
+    # Fields of the VLM config (list defaults: the config class gives each a default factory).
+    config_fields: tuple[ConfigField, ...] = ()
+    # Module-level functions of its own (templates/layouts/<kind>/layout_functions.py.jinja) besides token arithmetic.
+    has_functions: bool = False
+    # Whether an image becomes views of the tower's input size (fixed, grid, tiles); the native layout keeps each
+    # image's own size, and its processor (templates/layouts/native/processor_class.py.jinja) needs no tower.
+    tower_sized_views: bool = True
 
     @classmethod
     def from_spec(cls, layout) -> Layout:
         kind = layout.kind
         if kind == "grid":
+            pinpoints = [list(p) for p in layout.grid_pinpoints]
+            packs = (
+                "Canvas sizes (height, width) an image may be fitted into before it is cut into tiles of the tower's "
+                "input\nsize; the model packs the tiles' features by the same choice as the image processor."
+            )
             return cls(
                 kind,
-                {"image_grid_pinpoints": [list(p) for p in layout.grid_pinpoints]},
+                {"image_grid_pinpoints": pinpoints},
                 LayoutInput("image_sizes", "torch.Tensor | None", "torch.Tensor | list[list[int]] | None"),
                 ("ChannelDimension", "SizeDict"),
+                config_fields=(ConfigField("image_grid_pinpoints", "list[list[int]]", pinpoints, packs),),
+                has_functions=True,
             )
         if kind == "tiles":
             doc = (
@@ -76,6 +94,8 @@ class Layout:
                 {"min_tiles": layout.min_tiles, "max_tiles": layout.max_tiles, "use_thumbnail": layout.use_thumbnail},
                 LayoutInput("num_patches", "torch.Tensor | None", "torch.Tensor | list[int] | None", doc),
                 ("SizeDict",),
+                upstream_takes_input=False,
+                has_functions=True,
             )
         if kind == "native":  # min_pixels and max_pixels are `size`, as in transformers' Qwen2-VL
             return cls(
@@ -88,6 +108,7 @@ class Layout:
                 LayoutInput("image_grid_thw", "torch.LongTensor | None", "torch.LongTensor | None"),
                 ("SizeDict",),
                 token_functions=(tokens.smart_resize, tokens.native_patch_grid, tokens.native_num_tokens),
+                tower_sized_views=False,
             )
         # One view of the tower's input size: the processor counts tokens from an image's size as it finds it.
         return cls(kind, processor_image_utils_imports=("get_image_size", "to_numpy_array"))
