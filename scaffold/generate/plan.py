@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -130,7 +130,87 @@ PAD_TO_SQUARE_DOC = (
 )
 
 
-def image_processor_context(spec: Spec, names: Names) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ImageProcessorPlan:
+    """What both image-processor backends and their Kwargs class are made of."""
+
+    names: Names
+    layout: Layout
+    attributes: list[tuple[str, Any]]  # class attributes both backends share verbatim
+    image_utils_imports: list[str]  # what those attributes use of transformers.image_utils
+    custom_kwargs: list[dict[str, Any]]  # the Kwargs fields' docs: the layout's, pad_to_square, the spec's own
+    has_kwargs_class: bool
+    kwargs_mode: str
+    kwargs_type: str
+    has_pad_to_square: bool
+
+
+@dataclass(frozen=True)
+class ProcessorPlan:
+    """What the processor block needs of a processor-only spec (the native layout: no model sections)."""
+
+    names: Names
+    layout: Layout
+    scheme: TokenScheme
+    image_token: str
+    image_token_id: int
+    chat_template: str | None
+
+
+@dataclass(frozen=True)
+class ModelPlan:
+    """The model of a VLM spec as its components (tower, connector, layout, image-token scheme, decoder) and the
+    values of the spec the config, modeling, processing, modular and model-test templates read."""
+
+    names: Names
+    layout: Layout
+    scheme: TokenScheme
+    tower: Tower
+    connector: Connector
+    decoder: Decoder
+    layout_tests: dict[str, Any]  # the in-tree tests' layout settings (layout_test_context)
+    vision_family: str
+    text_family: str
+    vision_model_type: str
+    text_model_type: str
+    vision_config_class: str
+    text_config_class: str
+    vision_kwargs: dict[str, Any]
+    text_kwargs: dict[str, Any]
+    image_token: str
+    image_token_id: int
+    chat_template: str | None
+    projector_type: str
+    projector_bias: bool
+    feature_layer: int | list[int]
+    feature_select: Any
+    select_strategy: str
+    patch_size: int
+    image_size: int | None
+    num_additional_image_tokens: int  # tokens the tower adds besides patches (CLIP's CLS), counted when kept
+    num_image_features: int | None  # features per view (None: the native layout's depend on the image)
+    tie_word_embeddings: bool
+    vocab_size: int
+    checkpoint_key_renames: dict[str, str] | None
+    checkpoint_saved_prefixes: dict[str, str]
+    test_imports: list[str]
+    modeling_imports: list[str]
+
+
+def template_context(*parts: Any, **values: Any) -> dict[str, Any]:
+    """One Jinja context: the fields of typed plans, then named values. A name given twice with different values is
+    an error, not an override (the plans share `names` and `layout`, which must agree)."""
+    context: dict[str, Any] = {}
+    for part in (*parts, values):
+        items = part.items() if isinstance(part, dict) else ((f.name, getattr(part, f.name)) for f in fields(part))
+        for key, value in items:
+            if key in context and context[key] != value:
+                raise ValueError(f"template context: {key!r} is given twice with different values")
+            context[key] = value
+    return context
+
+
+def image_processor_plan(spec: Spec, names: Names) -> ImageProcessorPlan:
     ip = spec.image_processor
     attributes, image_utils_imports = image_processor_attributes(spec)
     has_pad_to_square = ip.pad_to_square is not None
@@ -153,66 +233,63 @@ def image_processor_context(spec: Spec, names: Names) -> dict[str, Any]:
     ]
     kwarg_docs = layout_docs + kwarg_docs
     has_kwargs_class = bool(kwarg_docs)
-    return {
-        "names": names,
-        "attributes": attributes,
-        "image_utils_imports": image_utils_imports,
-        "has_kwargs_class": has_kwargs_class,
-        "kwargs_mode": ip.kwargs_mode,
-        "kwargs_type": names.kwargs_class if has_kwargs_class else "ImagesKwargs",
-        "custom_kwargs": kwarg_docs,
-        "has_pad_to_square": has_pad_to_square,
-        "layout": layout,
-    }
+    return ImageProcessorPlan(
+        names=names,
+        layout=layout,
+        attributes=attributes,
+        image_utils_imports=image_utils_imports,
+        custom_kwargs=kwarg_docs,
+        has_kwargs_class=has_kwargs_class,
+        kwargs_mode=ip.kwargs_mode,
+        kwargs_type=names.kwargs_class if has_kwargs_class else "ImagesKwargs",
+        has_pad_to_square=has_pad_to_square,
+    )
 
 
 # The license header's holder: transformers' own convention for models contributed to it.
 COPYRIGHT_HOLDER = "The HuggingFace Team"
 
 
-def vlm_context(spec: Spec, names: Names) -> dict[str, Any]:
-    """Everything the config, modeling, processing, modular and model-test templates need."""
+def model_plan(spec: Spec, names: Names) -> ModelPlan:
     vision, projector, text, proc = spec.vision, spec.projector, spec.text, spec.processor
     assert vision is not None and projector is not None and text is not None and proc is not None
     connector = Connector.from_spec(projector, text.hidden_size)
     layout = spec.image_processor.layout
     tower = Tower.from_spec(vision, model_facts(vision.model_type), layout, text.hidden_size)
     decoder = Decoder.from_spec(text, model_facts(text.family))
-    native = layout.kind == "native"
-    return {
-        "names": names,
-        "tower": tower,
-        "decoder": decoder,
-        "vision_family": vision.family,
-        "text_family": text.family,
-        "vision_model_type": tower.model_type,
-        "text_model_type": decoder.model_type,
-        "vision_config_class": tower.facts.config_class,
-        "text_config_class": decoder.facts.config_class,
-        "vision_kwargs": tower.config_kwargs,
-        "text_kwargs": decoder.config_kwargs,
-        "image_token": proc.image_token,
-        "image_token_id": proc.image_token_id,
-        "chat_template": proc.chat_template,
-        "projector_type": projector.type,
-        "projector_bias": projector.bias,
-        "feature_layer": vision.feature_layer,
-        "feature_select": vision.feature_select,
-        "select_strategy": vision.select_strategy,
-        "connector": connector,
-        "scheme": TokenScheme.from_spec(proc, spec.image_processor.layout),
-        "patch_size": layout.patch_size if native else vision.patch_size,
-        "image_size": vision.image_size,
-        # Tokens the vision tower adds besides patches (CLIP's CLS); the processor counts them when kept.
-        "num_additional_image_tokens": 1 if vision.has_cls else 0,
-        "num_image_features": None if native else vision.features_per_view(connector.factor),
-        "tie_word_embeddings": text.tie_word_embeddings,
-        "vocab_size": text.vocab_size,
-        "checkpoint_key_renames": spec.checkpoint_key_renames,
-        "checkpoint_saved_prefixes": saved_prefixes(spec.checkpoint_key_renames or {}),
-        "layout": Layout.from_spec(layout),
-        "layout_tests": layout_test_context(spec),
-        "test_imports": sorted(
+    return ModelPlan(
+        names=names,
+        layout=Layout.from_spec(layout),
+        scheme=TokenScheme.from_spec(proc, layout),
+        tower=tower,
+        connector=connector,
+        decoder=decoder,
+        layout_tests=layout_test_context(spec),
+        vision_family=vision.family,
+        text_family=text.family,
+        vision_model_type=tower.model_type,
+        text_model_type=decoder.model_type,
+        vision_config_class=tower.facts.config_class,
+        text_config_class=decoder.facts.config_class,
+        vision_kwargs=tower.config_kwargs,
+        text_kwargs=decoder.config_kwargs,
+        image_token=proc.image_token,
+        image_token_id=proc.image_token_id,
+        chat_template=proc.chat_template,
+        projector_type=projector.type,
+        projector_bias=projector.bias,
+        feature_layer=vision.feature_layer,
+        feature_select=vision.feature_select,
+        select_strategy=vision.select_strategy,
+        patch_size=layout.patch_size if tower.native else vision.patch_size,
+        image_size=vision.image_size,
+        num_additional_image_tokens=1 if vision.has_cls else 0,
+        num_image_features=None if tower.native else vision.features_per_view(connector.factor),
+        tie_word_embeddings=text.tie_word_embeddings,
+        vocab_size=text.vocab_size,
+        checkpoint_key_renames=spec.checkpoint_key_renames,
+        checkpoint_saved_prefixes=saved_prefixes(spec.checkpoint_key_renames or {}),
+        test_imports=sorted(
             [
                 names.config_class,
                 names.for_conditional_generation_class,
@@ -222,30 +299,25 @@ def vlm_context(spec: Spec, names: Names) -> dict[str, Any]:
             ],
             key=_isort_key,
         ),
-        "modeling_imports": sorted(
-            [
-                names.pretrained_model_class,
-                names.model_class,
-                names.for_conditional_generation_class,
-            ]
-            + ([] if native else [names.projector_class]),
+        modeling_imports=sorted(
+            [names.pretrained_model_class, names.model_class, names.for_conditional_generation_class]
+            + ([] if tower.native else [names.projector_class]),
             key=_isort_key,
         ),
-    }
+    )
 
 
-def processor_context(spec: Spec, names: Names) -> dict[str, Any]:
-    """What the processor block needs of a processor-only spec (the native layout: no model sections)."""
+def processor_plan(spec: Spec, names: Names) -> ProcessorPlan:
     proc = spec.processor
     assert proc is not None
-    return {
-        "names": names,
-        "image_token": proc.image_token,
-        "image_token_id": proc.image_token_id,
-        "chat_template": proc.chat_template,
-        "scheme": TokenScheme.from_spec(proc),
-        "layout": Layout.from_spec(spec.image_processor.layout),
-    }
+    return ProcessorPlan(
+        names=names,
+        layout=Layout.from_spec(spec.image_processor.layout),
+        scheme=TokenScheme.from_spec(proc),
+        image_token=proc.image_token,
+        image_token_id=proc.image_token_id,
+        chat_template=proc.chat_template,
+    )
 
 
 def saved_prefixes(renames: dict[str, str]) -> dict[str, str]:
@@ -254,19 +326,19 @@ def saved_prefixes(renames: dict[str, str]) -> dict[str, str]:
     return {target: source.removeprefix("^").replace("\\.", ".") for source, target in renames.items()}
 
 
-def vllm_context(vlm: dict[str, Any], names: Names) -> dict[str, Any]:
+def vllm_context(model: ModelPlan, names: Names) -> dict[str, Any]:
     """What the vLLM module, its plugin module, its tests and the package metadata need, on top of the model's."""
     # vLLM's own tower class where it has one, else transformers' tower module (None, None).
-    module, cls = vlm["tower"].vllm or (None, None)
-    return {
-        **vlm,
-        "vllm_vision_module": module,
-        "vllm_vision_class": cls,
-        "vllm_model_class_path": f"{names.package}.{names.vllm_module}:{names.for_conditional_generation_class}",
-        "distribution_name": names.package.replace("_", "-"),
+    module, cls = model.tower.vllm or (None, None)
+    return template_context(
+        model,
+        vllm_vision_module=module,
+        vllm_vision_class=cls,
+        vllm_model_class_path=f"{names.package}.{names.vllm_module}:{names.for_conditional_generation_class}",
+        distribution_name=names.package.replace("_", "-"),
         # The vLLM causal LM that serves an M-RoPE decoder (None for a 1-D decoder: vLLM's registry finds it).
-        "vllm_mrope_architecture": VLLM_MROPE_DECODERS.get(vlm["decoder"].family),
-    }
+        vllm_mrope_architecture=VLLM_MROPE_DECODERS.get(model.decoder.family),
+    )
 
 
 @dataclass(frozen=True)
@@ -309,50 +381,54 @@ def copyright_year() -> int:
 
 
 def modular_context(
-    spec: Spec, names: Names, target: Target, ip_ctx: dict, vlm: dict | None, year: int, processor: dict | None = None
+    names: Names,
+    target: Target,
+    image_processor: ImageProcessorPlan,
+    model: ModelPlan | None,
+    year: int,
+    processor: ProcessorPlan | None = None,
 ) -> dict[str, Any]:
-    exported = [names.config_class] if vlm else []
+    exported = [names.config_class] if model else []
     exported += [names.image_processor, names.image_processor_pil]
-    if ip_ctx["has_kwargs_class"] and not target.in_tree:
+    if image_processor.has_kwargs_class and not target.in_tree:
         exported.append(names.kwargs_class)  # public API of the package's torchvision module
-    if processor and not vlm:
+    if processor and not model:
         exported.append(names.processor_class)
-    if vlm:
+    if model:
         exported += [
             names.processor_class,
             names.pretrained_model_class,
             names.model_class,
             names.for_conditional_generation_class,
         ]
-    image_utils = list(ip_ctx["image_utils_imports"])
-    layout: Layout = ip_ctx["layout"]
-    if vlm:
+    image_utils = list(image_processor.image_utils_imports)
+    layout = image_processor.layout
+    if model:
         image_utils += list(layout.processor_image_utils_imports)
-        image_utils += [name for name in vlm["scheme"].image_utils_imports if name not in image_utils]
+        image_utils += [name for name in model.scheme.image_utils_imports if name not in image_utils]
     image_utils += list(layout.image_utils_imports)
-    return {
-        **ip_ctx,
-        **(processor or {}),
-        **(vlm or {}),
-        "image_utils_all": sorted(image_utils, key=_isort_key),
-        "vlm": vlm is not None,
-        "processor_only": processor is not None and vlm is None,
-        "target": target.kind,
-        "tokens_source": tokens.emitted_source(token_functions(layout, vlm)),
-        "year": year,
-        "copyright_holder": COPYRIGHT_HOLDER,
-        "checkpoint": f"your-org/{names.model_type}",
-        "exported": exported,
-    }
+    return template_context(
+        image_processor,
+        *(part for part in (processor, model) if part is not None),
+        image_utils_all=sorted(image_utils, key=_isort_key),
+        vlm=model is not None,
+        processor_only=processor is not None and model is None,
+        target=target.kind,
+        tokens_source=tokens.emitted_source(token_functions(layout, model)),
+        year=year,
+        copyright_holder=COPYRIGHT_HOLDER,
+        checkpoint=f"your-org/{names.model_type}",
+        exported=exported,
+    )
 
 
-def token_functions(layout: Layout, vlm: dict | None) -> list:
+def token_functions(layout: Layout, model: ModelPlan | None) -> list:
     """The token arithmetic the package carries: tokens per view, what the layout adds (the native layout's resize
     and counts) and what its token scheme adds (the split keeps only what each file uses)."""
     functions = [tokens.tokens_per_view, *layout.token_functions]
-    if vlm:
-        functions += vlm["scheme"].token_functions
-    if vlm and vlm["decoder"].mrope:
+    if model:
+        functions += model.scheme.token_functions
+    if model and model.decoder.mrope:
         functions.append(tokens.mrope_positions)
     return functions
 
@@ -362,9 +438,9 @@ def plan(spec: Spec, target: Target = PACKAGE, *, year: int | None = None) -> Pl
     the license headers."""
 
     names = Names.from_parts(spec.model.name, spec.model.model_type)
-    ip_ctx = image_processor_context(spec, names)
-    vlm = vlm_context(spec, names) if spec.is_vlm else None
-    processor = processor_context(spec, names) if spec.processor_only else None
+    image_processor = image_processor_plan(spec, names)
+    model = model_plan(spec, names) if spec.is_vlm else None
+    processor = processor_plan(spec, names) if spec.processor_only else None
     m = names.model_type
     if target.in_tree:
         src, tests = f"src/transformers/models/{m}", f"tests/models/{m}"
@@ -374,9 +450,9 @@ def plan(spec: Spec, target: Target = PACKAGE, *, year: int | None = None) -> Pl
         split = SplitOptions(
             prefix=names.prefix,
             model_type=m,
-            copy_kwargs=ip_ctx["kwargs_mode"] == "copy",
+            copy_kwargs=image_processor.kwargs_mode == "copy",
             # A PIL module in copy mode imports nothing from the torchvision one, helpers included.
-            copy_helpers=ip_ctx["kwargs_mode"] == "copy",
+            copy_helpers=image_processor.kwargs_mode == "copy",
             adapted_from=f"{names.package}.{names.image_processing_module}",
         )
     derived = {
@@ -388,11 +464,11 @@ def plan(spec: Spec, target: Target = PACKAGE, *, year: int | None = None) -> Pl
     }
     modular = ModularPlan(
         context=modular_context(
-            spec, names, target, ip_ctx, vlm, copyright_year() if year is None else year, processor
+            names, target, image_processor, model, copyright_year() if year is None else year, processor
         ),
         modular_path=f"{src}/{names.modular_module}.py" if target.in_tree else None,
         derived_paths=derived
-        if vlm
+        if model
         else {
             k: v
             for k, v in derived.items()
@@ -401,21 +477,23 @@ def plan(spec: Spec, target: Target = PACKAGE, *, year: int | None = None) -> Pl
         split=split,
     )
     license_ctx = {"year": modular.context["year"], "copyright_holder": COPYRIGHT_HOLDER}
-    init_ctx = {**ip_ctx, **license_ctx, "vlm": vlm, "processor_only": processor is not None}
+    init_ctx = template_context(
+        image_processor, license_ctx, vlm=model is not None, model=model, processor_only=processor is not None
+    )
     # A checkpoint in a training repository's own layout: its conversion script, where transformers keeps them.
     conversion = (
         [
             PlannedFile(
                 f"{src}/convert_{m}_weights_to_hf.py",
                 "convert_weights.py.jinja",
-                {**vlm, **license_ctx, "target": target.kind},
+                template_context(model, license_ctx, target=target.kind),
             )
         ]
-        if vlm is not None and spec.original_checkpoint is not None
+        if model is not None and spec.original_checkpoint is not None
         else []
     )
     if target.in_tree:
-        tree_ctx = {**modular.context, "names": names}
+        tree_ctx = modular.context
         files = [
             PlannedFile(f"{src}/__init__.py", "tree_init.py.jinja", tree_ctx),
             *conversion,
@@ -434,15 +512,17 @@ def plan(spec: Spec, target: Target = PACKAGE, *, year: int | None = None) -> Pl
             parity_test_context(names),
         ),
     ]
-    if vlm is not None:
+    if model is not None:
         files.append(
-            PlannedFile(f"{src}/{names.modeling_test_file}", "test_modeling.py.jinja", {**vlm, **license_ctx})
+            PlannedFile(
+                f"{src}/{names.modeling_test_file}", "test_modeling.py.jinja", template_context(model, license_ctx)
+            )
         )
     files += conversion
-    if vlm is not None and spec.vllm:
-        vllm = {**vllm_context(vlm, names), **license_ctx}
+    if model is not None and spec.vllm:
+        vllm = template_context(vllm_context(model, names), license_ctx)
         # The native layout's model (its tower's own merger, flattened patches, M-RoPE) shares little with the others'.
-        vllm_template = "vllm_native.py.jinja" if vlm["tower"].native else "vllm.py.jinja"
+        vllm_template = "vllm_native.py.jinja" if model.tower.native else "vllm.py.jinja"
         files += [
             PlannedFile(f"{src}/{names.vllm_plugin_module}.py", "vllm_plugin.py.jinja", vllm),
             PlannedFile(f"{src}/{names.vllm_module}.py", vllm_template, vllm),
