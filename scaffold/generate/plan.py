@@ -126,7 +126,8 @@ def layout_kwarg_defaults(spec: Spec) -> dict[str, Any]:
 
 def layout_context(spec: Spec) -> dict[str, Any]:
     layout = spec.image_processor.layout
-    return {"kind": layout.kind, **layout_kwarg_defaults(spec)}
+    # blocks: the folder of the layout's template fragments (templates/layouts/<kind>/) that shared templates include.
+    return {"kind": layout.kind, "blocks": f"layouts/{layout.kind}", **layout_kwarg_defaults(spec)}
 
 
 # The tile side of the in-tree image-processing tests of the grid layout (a tiny square tile keeps them fast).
@@ -497,11 +498,9 @@ def plan(spec: Spec, target: Target = PACKAGE, *, year: int | None = None) -> Pl
     files += conversion
     if vlm is not None and spec.vllm:
         vllm = {**vllm_context(vlm, names), **license_ctx}
-        # The native layout's model (its tower's own merger, flattened patches, M-RoPE) shares little with the others'.
-        vllm_template = "vllm_native.py.jinja" if vlm["tower"].native else "vllm.py.jinja"
         files += [
             PlannedFile(f"{src}/{names.vllm_plugin_module}.py", "vllm_plugin.py.jinja", vllm),
-            PlannedFile(f"{src}/{names.vllm_module}.py", vllm_template, vllm),
+            PlannedFile(f"{src}/{names.vllm_module}.py", "vllm.py.jinja", vllm),
             PlannedFile(f"{src}/{names.vllm_test_file}", "test_vllm.py.jinja", vllm),
             PlannedFile("pyproject.toml", "pyproject.toml.jinja", vllm, formatted=False),
         ]
