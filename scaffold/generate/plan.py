@@ -126,8 +126,14 @@ def layout_kwarg_defaults(spec: Spec) -> dict[str, Any]:
 
 def layout_context(spec: Spec) -> dict[str, Any]:
     layout = spec.image_processor.layout
-    # blocks: the folder of the layout's template fragments (templates/layouts/<kind>/) that shared templates include.
-    return {"kind": layout.kind, "blocks": f"layouts/{layout.kind}", **layout_kwarg_defaults(spec)}
+    # blocks: the folder of the layout's template fragments (templates/layouts/<kind>/) that shared templates include;
+    # count_follows_size: an image's token count follows its size (every layout but fixed, whose one view is square).
+    return {
+        "kind": layout.kind,
+        "blocks": f"layouts/{layout.kind}",
+        "count_follows_size": layout.kind != "fixed",
+        **layout_kwarg_defaults(spec),
+    }
 
 
 # The tile side of the in-tree image-processing tests of the grid layout (a tiny square tile keeps them fast).
