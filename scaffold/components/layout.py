@@ -123,6 +123,11 @@ class Layout:
         return [self.input.name] if self.input else []
 
     @property
+    def count_follows_size(self) -> bool:
+        """An image's token count follows its size (every layout but fixed, whose one view is square)."""
+        return not self.one_view
+
+    @property
     def one_view(self) -> bool:
         """One view per image, of a fixed token count: the model's features are one tensor, not one per image."""
         return self.input is None

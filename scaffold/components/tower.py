@@ -36,6 +36,7 @@ class Traits:
     size_key: str = "image_size"
     fixed: dict[str, Any] = field(default_factory=dict)  # config values the model needs whatever the spec says
     vllm: tuple[str, str] | None = None  # vLLM's own implementation: (module under vllm.model_executor.models, class)
+    vllm_kwargs: dict[str, Any] = field(default_factory=dict)  # what that class takes besides the common arguments
     # Native towers: the config's names of the spec's typed keys, where they differ ("intermediate_size" to
     # "mlp_ratio" gives the ratio to hidden_size, as Qwen2-VL's config holds it) ...
     key_map: dict[str, str] = field(default_factory=dict)
@@ -52,7 +53,10 @@ _NATIVE_KEYS = {"num_hidden_layers": "depth", "num_attention_heads": "num_heads"
 TRAITS: dict[str, Traits] = {
     "clip_vision_model": Traits(has_cls=True, vllm=("clip", "CLIPVisionModel")),
     "siglip_vision_model": Traits(
-        has_cls=False, fixed={"vision_use_head": False}, vllm=("siglip", "SiglipVisionModel")
+        has_cls=False,
+        fixed={"vision_use_head": False},
+        vllm=("siglip", "SiglipVisionModel"),
+        vllm_kwargs={"use_head": False},
     ),
     "siglip2_vision_model": Traits(
         has_cls=False, inputs="patches", size_key="num_patches", fixed={"vision_use_head": False}
@@ -123,6 +127,11 @@ class Tower:
     @property
     def vllm(self) -> tuple[str, str] | None:
         return self.traits.vllm
+
+    @property
+    def vllm_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of vLLM's own tower class beyond the common ones (SigLIP's: no pooling head)."""
+        return self.traits.vllm_kwargs
 
     def side(self, config: str) -> str:
         """Python expression of the view side in pixels, read from the tower config named `config`."""

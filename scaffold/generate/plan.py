@@ -521,11 +521,9 @@ def plan(spec: Spec, target: Target = PACKAGE, *, year: int | None = None) -> Pl
     files += conversion
     if model is not None and spec.vllm:
         vllm = template_context(vllm_context(model, names), license_ctx)
-        # The native layout's model (its tower's own merger, flattened patches, M-RoPE) shares little with the others'.
-        vllm_template = "vllm_native.py.jinja" if model.tower.native else "vllm.py.jinja"
         files += [
             PlannedFile(f"{src}/{names.vllm_plugin_module}.py", "vllm_plugin.py.jinja", vllm),
-            PlannedFile(f"{src}/{names.vllm_module}.py", vllm_template, vllm),
+            PlannedFile(f"{src}/{names.vllm_module}.py", "vllm.py.jinja", vllm),
             PlannedFile(f"{src}/{names.vllm_test_file}", "test_vllm.py.jinja", vllm),
             PlannedFile("pyproject.toml", "pyproject.toml.jinja", vllm, formatted=False),
         ]
