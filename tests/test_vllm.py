@@ -150,11 +150,11 @@ SPECS = {
     "tile_markers": TILE_MARKERS_VLLM,
     "native": NATIVE_VLLM,
 }
-# The tile-marker and native variants cost one engine run each in CI: their native plugin only, and no remote-code
-# tier (the other variants run it). vLLM 0.32's Transformers backend cannot serve the tiles layout (see the shuffle
-# variant); it serves the native variant as transformers does (greedy output and prompt ids equal, M-RoPE through the
-# generated get_rope_index; the generated test passes when run by hand), left out of CI for its time.
-NATIVE_ONLY = {"tile_markers", "native"}
+# The tile-marker variant costs one engine run in CI: its native plugin only, and no remote-code tier (the other
+# variants run it). vLLM 0.32's Transformers backend cannot serve the tiles layout (see the shuffle variant). The native
+# variant runs both engine tests: vLLM's Transformers backend serves it as transformers does (greedy output and prompt
+# ids equal, M-RoPE positions through the generated get_rope_index).
+NATIVE_ONLY = {"tile_markers"}
 
 
 def projector_attributes(source: str, class_name: str) -> set[str]:
@@ -299,14 +299,16 @@ def test_generated_vllm_engine_tests(generated):
 
 @needs_vllm_venv
 def test_generated_remote_code_tests_in_the_vllm_venv(generated):
-    """The fresh-process remote-code tier on vLLM's transformers, without torchvision: only the torchvision backend's
-    generation test may skip, with its reason."""
+    """The fresh-process remote-code tier and the generation tests (beam search included) on vLLM's transformers,
+    without torchvision: only the torchvision backend's remote-code generation test may skip, with its reason."""
     out, test_file = generated
     if any(f"{key}_vllm" in test_file.parts for key in NATIVE_ONLY):
         pytest.skip("the native plugin only for this variant (CI time); the other variants run the remote-code tier")
     modeling_test = test_file.with_name(test_file.name.replace("test_vllm_", "test_modeling_"))
-    result = run_vllm_pytest(out, str(modeling_test), "-k", "remote_code")
+    # With the generation tests: beam search on vLLM's transformers gives each copy of a prompt its own images too.
+    result = run_vllm_pytest(out, str(modeling_test), "-rp", "-k", "remote_code or generate or beam")
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-3000:]
-    assert passed(result) >= 5, result.stdout[-3000:]
+    assert passed(result) >= 8, result.stdout[-3000:]
+    assert "PASSED" in result.stdout and "::test_beam_search_gives_each_copy_of_a_prompt_its_own_images" in result.stdout
     skips = re.findall(r"SKIPPED \[\d+\] (.*)", result.stdout)
     assert all("torchvision is not installed" in skip for skip in skips), skips

@@ -160,7 +160,9 @@ def tokenizer(config):
 
 @pytest.fixture(scope="module")
 def processor(tokenizer):
-    return InternvlLikeProcessor(image_processor=InternvlLikeImageProcessor(), tokenizer=tokenizer)
+    # Where torchvision is missing (vLLM's venv runs the generation tests too), the PIL backend makes the inputs.
+    backend = InternvlLikeImageProcessor if is_torchvision_available() else InternvlLikeImageProcessorPil
+    return InternvlLikeProcessor(image_processor=backend(), tokenizer=tokenizer)
 
 
 @pytest.fixture(scope="module")

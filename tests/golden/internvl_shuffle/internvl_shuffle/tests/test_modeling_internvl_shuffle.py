@@ -160,7 +160,9 @@ def tokenizer(config):
 
 @pytest.fixture(scope="module")
 def processor(tokenizer):
-    return InternvlShuffleProcessor(image_processor=InternvlShuffleImageProcessor(), tokenizer=tokenizer)
+    # Where torchvision is missing (vLLM's venv runs the generation tests too), the PIL backend makes the inputs.
+    backend = InternvlShuffleImageProcessor if is_torchvision_available() else InternvlShuffleImageProcessorPil
+    return InternvlShuffleProcessor(image_processor=backend(), tokenizer=tokenizer)
 
 
 @pytest.fixture(scope="module")

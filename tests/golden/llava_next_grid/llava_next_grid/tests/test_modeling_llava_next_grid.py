@@ -156,7 +156,9 @@ def tokenizer(config):
 
 @pytest.fixture(scope="module")
 def processor(tokenizer):
-    return LlavaNextGridProcessor(image_processor=LlavaNextGridImageProcessor(), tokenizer=tokenizer)
+    # Where torchvision is missing (vLLM's venv runs the generation tests too), the PIL backend makes the inputs.
+    backend = LlavaNextGridImageProcessor if is_torchvision_available() else LlavaNextGridImageProcessorPil
+    return LlavaNextGridProcessor(image_processor=backend(), tokenizer=tokenizer)
 
 
 @pytest.fixture(scope="module")

@@ -158,7 +158,9 @@ def tokenizer(config):
 
 @pytest.fixture(scope="module")
 def processor(tokenizer):
-    return NativeQwen3Processor(image_processor=NativeQwen3ImageProcessor(), tokenizer=tokenizer)
+    # Where torchvision is missing (vLLM's venv runs the generation tests too), the PIL backend makes the inputs.
+    backend = NativeQwen3ImageProcessor if is_torchvision_available() else NativeQwen3ImageProcessorPil
+    return NativeQwen3Processor(image_processor=backend(), tokenizer=tokenizer)
 
 
 @pytest.fixture(scope="module")

@@ -142,7 +142,9 @@ def tokenizer(config):
 
 @pytest.fixture(scope="module")
 def processor(tokenizer):
-    return PatchMergeSwigluProcessor(image_processor=PatchMergeSwigluImageProcessor(), tokenizer=tokenizer)
+    # Where torchvision is missing (vLLM's venv runs the generation tests too), the PIL backend makes the inputs.
+    backend = PatchMergeSwigluImageProcessor if is_torchvision_available() else PatchMergeSwigluImageProcessorPil
+    return PatchMergeSwigluProcessor(image_processor=backend(), tokenizer=tokenizer)
 
 
 @pytest.fixture(scope="module")

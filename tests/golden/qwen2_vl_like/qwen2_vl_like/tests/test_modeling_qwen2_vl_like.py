@@ -158,7 +158,9 @@ def tokenizer(config):
 
 @pytest.fixture(scope="module")
 def processor(tokenizer):
-    return Qwen2VlLikeProcessor(image_processor=Qwen2VlLikeImageProcessor(), tokenizer=tokenizer)
+    # Where torchvision is missing (vLLM's venv runs the generation tests too), the PIL backend makes the inputs.
+    backend = Qwen2VlLikeImageProcessor if is_torchvision_available() else Qwen2VlLikeImageProcessorPil
+    return Qwen2VlLikeProcessor(image_processor=backend(), tokenizer=tokenizer)
 
 
 @pytest.fixture(scope="module")

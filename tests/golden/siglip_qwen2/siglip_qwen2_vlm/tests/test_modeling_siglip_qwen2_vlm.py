@@ -142,7 +142,9 @@ def tokenizer(config):
 
 @pytest.fixture(scope="module")
 def processor(tokenizer):
-    return SiglipQwen2VlmProcessor(image_processor=SiglipQwen2VlmImageProcessor(), tokenizer=tokenizer)
+    # Where torchvision is missing (vLLM's venv runs the generation tests too), the PIL backend makes the inputs.
+    backend = SiglipQwen2VlmImageProcessor if is_torchvision_available() else SiglipQwen2VlmImageProcessorPil
+    return SiglipQwen2VlmProcessor(image_processor=backend(), tokenizer=tokenizer)
 
 
 @pytest.fixture(scope="module")

@@ -180,7 +180,9 @@ def tokenizer(config):
 
 @pytest.fixture(scope="module")
 def processor(tokenizer):
-    return TileMarkersProcessor(image_processor=TileMarkersImageProcessor(), tokenizer=tokenizer)
+    # Where torchvision is missing (vLLM's venv runs the generation tests too), the PIL backend makes the inputs.
+    backend = TileMarkersImageProcessor if is_torchvision_available() else TileMarkersImageProcessorPil
+    return TileMarkersProcessor(image_processor=backend(), tokenizer=tokenizer)
 
 
 @pytest.fixture(scope="module")
