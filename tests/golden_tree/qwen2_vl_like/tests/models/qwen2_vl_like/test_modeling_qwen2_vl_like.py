@@ -47,7 +47,7 @@ if is_torch_available():
 PATCH_SIZE = 14
 IMAGE_SIZE = PATCH_SIZE
 NUM_IMAGE_TOKENS = 1
-# The spec's tower; the tests set its merger's output width to the test decoder's.
+# The spec's tower; the tests make it and its merger's output as wide as the test decoder.
 VISION_CONFIG = {
     "embed_dim": 32,
     "mlp_ratio": 2,
@@ -87,8 +87,11 @@ class Qwen2VlLikeModelTester(VLMModelTester):
         super().__init__(parent, **kwargs)
 
     def get_vision_config(self):
-        """The spec's tower with merger blocks of one patch, its output width the test decoder's."""
-        return self.vision_config_class(**{**VISION_CONFIG, "spatial_merge_size": 1, "hidden_size": self.hidden_size})
+        """The spec's tower with merger blocks of one patch, as wide as the test decoder, which is also its merger's
+        output width. (The common image-feature test reads the width of the tower's hidden states, before the merger,
+        from the config's `out_hidden_size` where it has one: the merger's width, as in Qwen2.5-VL's config.)"""
+        widths = dict.fromkeys(["embed_dim", "hidden_size"], self.hidden_size)
+        return self.vision_config_class(**{**VISION_CONFIG, "spatial_merge_size": 1, **widths})
 
     def create_pixel_values(self):
         """(patches, values per patch): one flattened patch per image, `temporal_patch_size` frames of it."""
