@@ -22,8 +22,7 @@ from scaffold.spec import load_spec
 from scaffold.spec.names import Names
 
 VERSION = "5.23.0"
-# The native layout's models are packages only for now (`--transformers` refuses them: see test_native_equality).
-MODEL_EXAMPLES = [e for e in EXAMPLES if load_spec(e).is_vlm and load_spec(e).image_processor.layout.kind != "native"]
+MODEL_EXAMPLES = [e for e in EXAMPLES if load_spec(e).is_vlm]
 
 # The sdist's test mixins import this helper from upstream's utils/, which the sdist does not ship. Upstream it maps
 # a Hub URL to a cached file; offline, this stand-in gives every image URL one smooth local test image.
@@ -172,7 +171,8 @@ def test_model_imports_resolves_and_generates(generated):
             assert get_image_processor_class_from_name(cls.__name__) is cls
         from transformers.models.auto.processing_auto import PROCESSOR_MAPPING_NAMES
         assert PROCESSOR_MAPPING_NAMES[{names.model_type!r}] == {names.processor_class!r}
-        size = config.vision_config.image_size
+        # The native layout's tower takes any size (its config has no image_size): a few blocks of patches.
+        size = getattr(config.vision_config, "image_size", 40)
         size = size[0] if isinstance(size, (list, tuple)) else size  # InternViT keeps (height, width)
         # An image of another size and aspect ratio: a dynamic layout (grid, tiles) gives it several views.
         image = torch.randint(0, 256, (3, size + 5, 2 * size), dtype=torch.uint8)
@@ -182,6 +182,8 @@ def test_model_imports_resolves_and_generates(generated):
         n = sum(feature.shape[0] for feature in features)
         if set(image_inputs) == {{"pixel_values"}}:  # the fixed layout: one view per image
             assert n == config.image_seq_length
+        if "image_grid_thw" in image_inputs:  # the native layout: a feature per merged block of the patch grid
+            assert n == int(image_inputs["image_grid_thw"].prod()) // config.vision_config.spatial_merge_size**2 > 1
         input_ids = torch.tensor([[1] + [config.image_token_id] * n + [5, 6]])
         with torch.no_grad():
             out = model(input_ids=input_ids, **image_inputs)

@@ -193,9 +193,4 @@ def check_target(spec: Spec, spec_path: Path | str, out_dir: Path, target: Targe
 
         if not spec.is_vlm:
             raise UsageError(f"{spec_path}: --transformers needs a model spec (vision, projector, text, processor)")
-        if spec.image_processor.layout.kind == "native":
-            raise UsageError(
-                f"{spec_path}: --transformers does not write the native layout's model yet (its modular file would "
-                "inherit from qwen2_vl); generate a package with -o instead"
-            )
         registry.check_tree(out_dir)

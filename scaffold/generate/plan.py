@@ -95,10 +95,17 @@ def layout_test_context(spec: Spec) -> dict[str, Any]:
     ip, vision = spec.image_processor, spec.vision
     layout = ip.layout
     out: dict[str, Any] = {"blocks": f"layout_tests/{layout.kind}", "tester_kwargs": {}, "max_image_tokens": None}
-    if vision is None or layout.kind == "native":
+    if vision is None:
         return out
-    merge_factor = Connector.from_spec(spec.projector, spec.text.hidden_size).factor if spec.is_vlm else 1
-    tile, patch, per_view = vision.image_size, vision.patch_size, vision.features_per_view(merge_factor)
+    if layout.kind == "native":  # no views: the largest image `max_pixels` allows, one token per merged block
+        factor = layout.patch_size * layout.merge_size
+        per_view = layout.max_pixels // factor**2
+        out["max_image_tokens"] = per_view
+        # Pixel bounds (the `size` of the native layout) of 2 x 2 to 4 x 4 merged blocks: a few patches per image.
+        out["tester_kwargs"] = {"size": {"shortest_edge": (2 * factor) ** 2, "longest_edge": (4 * factor) ** 2}}
+    else:
+        merge_factor = Connector.from_spec(spec.projector, spec.text.hidden_size).factor if spec.is_vlm else 1
+        tile, patch, per_view = vision.image_size, vision.patch_size, vision.features_per_view(merge_factor)
     if layout.kind == "grid":
         size = ip.resolved_size() or {}
         tiny = TINY_GRID_TILE
@@ -410,6 +417,7 @@ def modular_context(
     return template_context(
         image_processor,
         *(part for part in (processor, model) if part is not None),
+        tower_reference(model, target),
         image_utils_all=sorted(image_utils, key=_isort_key),
         vlm=model is not None,
         processor_only=processor is not None and model is None,
@@ -420,6 +428,22 @@ def modular_context(
         checkpoint=f"your-org/{names.model_type}",
         exported=exported,
     )
+
+
+def tower_reference(model: ModelPlan | None, target: Target) -> dict[str, str | None]:
+    """How the modular file reaches a tower class that `AutoModel` does not map (Qwen2-VL's): `tower_import`, its
+    import line, and `tower_class`, the expression that names the class (both None for an `AutoModel` tower). A
+    package imports the class. In a tree the modular file imports the module: transformers' converter treats a class
+    imported from another model's modeling file as one to copy (it drops the import, and copies the class only when
+    a class of the modular file inherits from it), while a module import is kept as written."""
+    model_class = model.tower.model_class if model else None
+    if model_class is None:
+        return {"tower_import": None, "tower_class": None}
+    module, cls = model_class
+    if not target.in_tree:
+        return {"tower_import": f"from ..{module} import {cls}", "tower_class": cls}
+    package, _, leaf = module.rpartition(".")
+    return {"tower_import": f"from ..{package} import {leaf}", "tower_class": f"{leaf}.{cls}"}
 
 
 def token_functions(layout: Layout, model: ModelPlan | None) -> list:

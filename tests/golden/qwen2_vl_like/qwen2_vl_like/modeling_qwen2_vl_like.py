@@ -166,11 +166,13 @@ class Qwen2VlLikeModel(Qwen2VlLikePreTrainedModel):
         input_ids: torch.LongTensor,
         image_grid_thw: torch.LongTensor | None = None,
         attention_mask: torch.Tensor | None = None,
+        **kwargs,
     ) -> tuple[torch.LongTensor, torch.LongTensor]:
         """M-RoPE positions `(3, batch_size, sequence_length)` of the prompts and their rope deltas `(batch_size, 1)`,
         as `mrope_positions` counts them: the image tokens (`input_ids == config.image_token_id`) of each prompt,
         without its padding, placed by the patch grids of its images (`image_grid_thw` lists the batch's images in
-        order); padding sits at position 0."""
+        order); padding sits at position 0. Other inputs of a forward call are ignored, so that, as with Qwen2-VL,
+        `get_rope_index(**inputs)` takes a whole batch of model inputs."""
         merge_size = self.config.vision_config.spatial_merge_size
         grids = [] if image_grid_thw is None else [tuple(grid) for grid in image_grid_thw.tolist()]
         if attention_mask is None:
