@@ -11,6 +11,9 @@ from typing import Any
 from scaffold.components import tokens
 from scaffold.components.connector import ConfigField
 
+# The tile side of the in-tree image-processing tests of the grid layout (a tiny square tile keeps them fast).
+TINY_GRID_TILE = 16
+
 KWARG_DOCS = {
     "image_grid_pinpoints": (
         "list[list[int]]",
@@ -136,3 +139,42 @@ class Layout:
     def kwarg_docs(self) -> list[tuple[str, str, str, Any]]:
         """(name, type, doc, default) of each kwarg, for the Kwargs class docstring."""
         return [(name, *KWARG_DOCS[name], value) for name, value in self.kwargs.items()]
+
+    def in_tree_test_context(self, layout, vision, merge_factor: int, scheme, size: dict | None) -> dict[str, Any]:
+        """What the in-tree tests need of this layout (its spec section `layout`, with the spec's `vision`, the
+        connector's merge factor, the token scheme and the image processor's resolved `size`): `blocks`, the folder
+        of its test blocks under templates/ (the tester methods and test overrides that follow its views per image);
+        `tester_kwargs`, image-processing tester settings it needs; `max_image_tokens`, the most placeholder tokens
+        one image can expand to, delimiters included (the processing tests pad to lengths that leave room for it)."""
+        out: dict[str, Any] = {"blocks": f"layout_tests/{self.kind}", "tester_kwargs": {}, "max_image_tokens": None}
+        if self.kind == "native":  # no views: the largest image `max_pixels` allows, one token per merged block
+            factor = layout.patch_size * layout.merge_size
+            per_view = layout.max_pixels // factor**2
+            out["max_image_tokens"] = per_view
+            # Pixel bounds (the `size` of the native layout) of 2 x 2 to 4 x 4 merged blocks: a few patches per image.
+            out["tester_kwargs"] = {"size": {"shortest_edge": (2 * factor) ** 2, "longest_edge": (4 * factor) ** 2}}
+        else:
+            tile, patch, per_view = vision.image_size, vision.patch_size, vision.features_per_view(merge_factor)
+        if self.kind == "grid":
+            tiny = TINY_GRID_TILE
+            out["tester_kwargs"] = {
+                "size": {"shortest_edge": tiny}
+                if "shortest_edge" in (size or {})
+                else {"height": tiny, "width": tiny},
+                "crop_size": {"height": tiny, "width": tiny},
+                "image_grid_pinpoints": [[h * tiny // tile, w * tiny // tile] for h, w in layout.grid_pinpoints],
+            }
+            # The base view, then a pinpoint's feature grid with a newline per feature row (before unpadding).
+            out["max_image_tokens"] = per_view + max(
+                (h // patch) * (w // patch) + h // patch for h, w in layout.grid_pinpoints
+            )
+        elif self.kind == "tiles":
+            thumbnail = 1 if layout.use_thumbnail and layout.max_tiles > 1 else 0
+            out["max_image_tokens"] = (layout.max_tiles + thumbnail) * per_view
+        if scheme.delimited:  # the placeholder of one image holds its delimiters too
+            out["max_image_tokens"] = (out["max_image_tokens"] or per_view) + scheme.num_delimiters
+        if scheme.tile_markers:  # and its markers, the most for the widest grid of tiles
+            out["max_image_tokens"] += max(
+                tokens.tile_marker_tokens(rows, layout.max_tiles // rows) for rows in range(1, layout.max_tiles + 1)
+            )
+        return out

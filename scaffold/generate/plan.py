@@ -83,54 +83,6 @@ def image_processor_attributes(spec: Spec) -> tuple[list[tuple[str, Any]], list[
     return attrs, sorted(imports, key=_isort_key)
 
 
-# The tile side of the in-tree image-processing tests of the grid layout (a tiny square tile keeps them fast).
-TINY_GRID_TILE = 16
-
-
-def layout_test_context(spec: Spec) -> dict[str, Any]:
-    """What the in-tree tests need of the spec's layout: `blocks`, the folder of its test blocks under templates/
-    (the tester methods and test overrides that follow its views per image); `tester_kwargs`, image-processing
-    tester settings it needs; `max_image_tokens`, the most placeholder tokens one image can expand to, delimiters
-    included (the processing tests pad to lengths that leave room for it)."""
-    ip, vision = spec.image_processor, spec.vision
-    layout = ip.layout
-    out: dict[str, Any] = {"blocks": f"layout_tests/{layout.kind}", "tester_kwargs": {}, "max_image_tokens": None}
-    if vision is None:
-        return out
-    if layout.kind == "native":  # no views: the largest image `max_pixels` allows, one token per merged block
-        factor = layout.patch_size * layout.merge_size
-        per_view = layout.max_pixels // factor**2
-        out["max_image_tokens"] = per_view
-        # Pixel bounds (the `size` of the native layout) of 2 x 2 to 4 x 4 merged blocks: a few patches per image.
-        out["tester_kwargs"] = {"size": {"shortest_edge": (2 * factor) ** 2, "longest_edge": (4 * factor) ** 2}}
-    else:
-        merge_factor = Connector.from_spec(spec.projector, spec.text.hidden_size).factor if spec.is_vlm else 1
-        tile, patch, per_view = vision.image_size, vision.patch_size, vision.features_per_view(merge_factor)
-    if layout.kind == "grid":
-        size = ip.resolved_size() or {}
-        tiny = TINY_GRID_TILE
-        out["tester_kwargs"] = {
-            "size": {"shortest_edge": tiny} if "shortest_edge" in size else {"height": tiny, "width": tiny},
-            "crop_size": {"height": tiny, "width": tiny},
-            "image_grid_pinpoints": [[h * tiny // tile, w * tiny // tile] for h, w in layout.grid_pinpoints],
-        }
-        # The base view, then a pinpoint's feature grid with a newline per feature row (before unpadding).
-        out["max_image_tokens"] = per_view + max(
-            (h // patch) * (w // patch) + h // patch for h, w in layout.grid_pinpoints
-        )
-    elif layout.kind == "tiles":
-        thumbnail = 1 if layout.use_thumbnail and layout.max_tiles > 1 else 0
-        out["max_image_tokens"] = (layout.max_tiles + thumbnail) * per_view
-    scheme = TokenScheme.from_spec(spec.processor, layout) if spec.processor else None
-    if scheme is not None and scheme.delimited:  # the placeholder of one image holds its delimiters too
-        out["max_image_tokens"] = (out["max_image_tokens"] or per_view) + scheme.num_delimiters
-    if scheme is not None and scheme.tile_markers:  # and its markers, the most for the widest grid of tiles
-        out["max_image_tokens"] += max(
-            tokens.tile_marker_tokens(rows, layout.max_tiles // rows) for rows in range(1, layout.max_tiles + 1)
-        )
-    return out
-
-
 PAD_TO_SQUARE_DOC = (
     "Whether to pad the image to a square of its longer side, centred, with the mean colour "
     "(`image_mean` scaled to 0-255) before resizing, as LLaVA's `image_aspect_ratio='pad'` does."
@@ -175,7 +127,7 @@ class ModelPlan:
     tower: Tower
     connector: Connector
     decoder: Decoder
-    layout_tests: dict[str, Any]  # the in-tree tests' layout settings (layout_test_context)
+    layout_tests: dict[str, Any]  # the in-tree tests' layout settings (Layout.in_tree_test_context)
     vision_family: str
     text_family: str
     vision_model_type: str
@@ -264,14 +216,17 @@ def model_plan(spec: Spec, names: Names) -> ModelPlan:
     layout = spec.image_processor.layout
     tower = Tower.from_spec(vision, model_facts(vision.model_type), layout, text.hidden_size)
     decoder = Decoder.from_spec(text, model_facts(text.family))
+    scheme = TokenScheme.from_spec(proc, layout)
+    layout_plan = Layout.from_spec(layout)
+    size = spec.image_processor.resolved_size()
     return ModelPlan(
         names=names,
-        layout=Layout.from_spec(layout),
-        scheme=TokenScheme.from_spec(proc, layout),
+        layout=layout_plan,
+        scheme=scheme,
         tower=tower,
         connector=connector,
         decoder=decoder,
-        layout_tests=layout_test_context(spec),
+        layout_tests=layout_plan.in_tree_test_context(layout, vision, connector.factor, scheme, size),
         vision_family=vision.family,
         text_family=text.family,
         vision_model_type=tower.model_type,
