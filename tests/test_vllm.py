@@ -150,10 +150,10 @@ SPECS = {
     "tile_markers": TILE_MARKERS_VLLM,
     "native": NATIVE_VLLM,
 }
-# The tile-marker variant costs one engine run in CI: its native plugin only, and no remote-code tier (the other
-# variants run it). vLLM 0.32's Transformers backend cannot serve the tiles layout (see the shuffle variant). The native
-# variant runs both engine tests: vLLM's Transformers backend serves it as transformers does (greedy output and prompt
-# ids equal, M-RoPE positions through the generated get_rope_index).
+# The tile-marker variant costs one engine run in CI: its native plugin only (vLLM 0.32's Transformers backend cannot
+# serve the tiles layout; the shuffle variant shows it as a strict xfail). The native variant runs both engine tests:
+# vLLM's Transformers backend serves it as transformers does (greedy output and prompt ids equal, M-RoPE positions
+# through the generated get_rope_index). Every variant runs the remote-code tier.
 NATIVE_ONLY = {"tile_markers"}
 
 
@@ -302,8 +302,6 @@ def test_generated_remote_code_tests_in_the_vllm_venv(generated):
     """The fresh-process remote-code tier and the generation tests (beam search included) on vLLM's transformers,
     without torchvision: only the torchvision backend's remote-code generation test may skip, with its reason."""
     out, test_file = generated
-    if any(f"{key}_vllm" in test_file.parts for key in NATIVE_ONLY):
-        pytest.skip("the native plugin only for this variant (CI time); the other variants run the remote-code tier")
     modeling_test = test_file.with_name(test_file.name.replace("test_vllm_", "test_modeling_"))
     # With the generation tests: beam search on vLLM's transformers gives each copy of a prompt its own images too.
     result = run_vllm_pytest(out, str(modeling_test), "-rp", "-k", "remote_code or generate or beam")
