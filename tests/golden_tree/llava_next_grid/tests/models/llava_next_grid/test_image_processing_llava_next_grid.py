@@ -22,13 +22,8 @@ import numpy as np
 from transformers.image_processing_utils import select_best_resolution
 from transformers.image_utils import OPENAI_CLIP_MEAN, OPENAI_CLIP_STD, PILImageResampling
 from transformers.testing_utils import require_torch, require_vision
-from transformers.utils import is_torch_available
 
 from ...test_image_processing_common import ImageProcessingTester, ImageProcessingTestMixin
-
-
-if is_torch_available():
-    pass
 
 
 # The class attributes the processors were generated with (both backends share them).
@@ -59,8 +54,6 @@ class LlavaNextGridImageProcessingTester(ImageProcessingTester):
         kwargs.setdefault("size", {"shortest_edge": 16})
         kwargs.setdefault("crop_size", {"height": 16, "width": 16})
         kwargs.setdefault("image_grid_pinpoints", [[16, 32], [32, 16], [32, 32], [48, 16], [16, 48]])
-        kwargs.setdefault("size", {"shortest_edge": 20})
-        kwargs.setdefault("crop_size", {"height": 16, "width": 18})
         for name, value in GENERATED_DEFAULTS.items():
             kwargs.setdefault(name, value)
         super().__init__(parent, **kwargs)

@@ -19,13 +19,8 @@ import unittest
 
 from transformers.image_utils import OPENAI_CLIP_MEAN, OPENAI_CLIP_STD, PILImageResampling
 from transformers.testing_utils import require_torch, require_vision
-from transformers.utils import is_torch_available
 
 from ...test_image_processing_common import ImageProcessingTester, ImageProcessingTestMixin
-
-
-if is_torch_available():
-    pass
 
 
 # The class attributes the processors were generated with (both backends share them).

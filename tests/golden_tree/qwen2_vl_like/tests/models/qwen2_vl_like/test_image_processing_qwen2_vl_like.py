@@ -22,13 +22,8 @@ import numpy as np
 
 from transformers.image_utils import OPENAI_CLIP_MEAN, OPENAI_CLIP_STD, PILImageResampling
 from transformers.testing_utils import require_torch, require_vision
-from transformers.utils import is_torch_available
 
 from ...test_image_processing_common import ImageProcessingTester, ImageProcessingTestMixin
-
-
-if is_torch_available():
-    pass
 
 
 # The class attributes the processors were generated with (both backends share them).
@@ -57,7 +52,6 @@ class Qwen2VlLikeImageProcessingTester(ImageProcessingTester):
 
     def __init__(self, parent, **kwargs):
         kwargs.setdefault("size", {"shortest_edge": 3136, "longest_edge": 12544})
-        kwargs.setdefault("size", {"shortest_edge": 20, "longest_edge": 40})
         for name, value in GENERATED_DEFAULTS.items():
             kwargs.setdefault(name, value)
         super().__init__(parent, **kwargs)

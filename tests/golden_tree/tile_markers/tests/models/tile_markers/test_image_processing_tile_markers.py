@@ -22,13 +22,8 @@ import numpy as np
 
 from transformers.image_utils import IMAGENET_STANDARD_MEAN, IMAGENET_STANDARD_STD, PILImageResampling
 from transformers.testing_utils import require_torch, require_vision
-from transformers.utils import is_torch_available
 
 from ...test_image_processing_common import ImageProcessingTester, ImageProcessingTestMixin
-
-
-if is_torch_available():
-    pass
 
 
 # The class attributes the processors were generated with (both backends share them).
