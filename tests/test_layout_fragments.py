@@ -1,5 +1,6 @@
 """The layout component's template fragments: the shared templates include them by hook name
-(`{% include layout.blocks ~ "/<hook>.py.jinja" %}`) and never compare a layout kind or a tower/decoder family."""
+(`{% include layout.fragment("<hook>") %}`: the layout's own, else the shared default in layouts/common/) and never
+compare a layout kind or a tower/decoder family."""
 
 from __future__ import annotations
 
@@ -12,16 +13,22 @@ from scaffold.components.layout import Layout
 from scaffold.spec import load_spec
 
 TEMPLATES = templates_dir()
-# layouts/common/ holds fragments that some layouts share; each layout's own fragment includes them by path.
+# layouts/common/ holds the default of a hook (used by every layout without its own fragment for it) and parts that
+# layouts' own fragments include by path.
 KINDS = sorted(path.name for path in (TEMPLATES / "layouts").iterdir() if path.name != "common")
-INCLUDE = re.compile(r'\{%-?\s*include\s+layout\.blocks\s*~\s*"/([\w.]+)"(\s+ignore missing)?\s*-?%\}')
+INCLUDE = re.compile(r'\{%-?\s*include\s+layout\.fragment\("(\w+)"\)(\s+ignore missing)?\s*-?%\}')
 COMPARISON = re.compile(r'\b(kind|family)\s*(==|!=|in)\s*[\["\']')
 
 
 def includes() -> set[str]:
-    """The fragment files the templates include. A hook every layout fills, or only the layouts of the branch
-    around it, is included plainly (Jinja fails on a missing file); one only some layouts fill says `ignore missing`."""
+    """The hooks the templates include. A hook every layout fills (its own fragment or the shared default), or only
+    the layouts of the branch around it, is included plainly (Jinja fails on a missing file); one only some layouts
+    fill says `ignore missing`."""
     return {hook for path in TEMPLATES.rglob("*.jinja") for hook, _ in INCLUDE.findall(path.read_text())}
+
+
+def names(folder: str) -> set[str]:
+    return {path.name.removesuffix(".py.jinja") for path in (TEMPLATES / "layouts" / folder).iterdir()}
 
 
 def test_the_layouts_folder_has_one_folder_per_layout_kind():
@@ -42,12 +49,26 @@ def test_no_template_compares_a_kind_or_family_string():
 
 def test_every_fragment_is_included_and_every_include_has_a_fragment():
     hooks = includes()
-    fragments = {path.name for kind in KINDS for path in (TEMPLATES / "layouts" / kind).iterdir()}
-    assert sorted(fragments - set(hooks)) == [], "fragments no template includes"
-    assert sorted(set(hooks) - fragments) == [], "includes no layout has a fragment for"
+    own = set().union(*(names(kind) for kind in KINDS))
+    assert sorted(own - hooks) == [], "fragments no template includes"
+    assert sorted(hooks - own - names("common")) == [], "includes no layout has a fragment for"
 
 
-def test_every_shared_fragment_is_included_by_a_layout():
+def test_every_shared_fragment_is_a_default_or_included_by_a_layout():
     text = "\n".join(path.read_text() for path in TEMPLATES.rglob("*.jinja"))
-    shared = sorted(path.name for path in (TEMPLATES / "layouts" / "common").iterdir())
-    assert [name for name in shared if f'"layouts/common/{name}"' not in text] == []
+    unused = [
+        name for name in names("common") if name not in includes() and f'"layouts/common/{name}.py.jinja"' not in text
+    ]
+    assert unused == []
+
+
+def test_a_shared_default_is_not_also_copied_into_a_layout():
+    """A layout's own fragment for a hook with a shared default must differ from that default."""
+    copies = [
+        f"{kind}/{hook}"
+        for kind in KINDS
+        for hook in names(kind) & names("common")
+        if (TEMPLATES / "layouts" / kind / f"{hook}.py.jinja").read_text()
+        == (TEMPLATES / "layouts" / "common" / f"{hook}.py.jinja").read_text()
+    ]
+    assert copies == []

@@ -1,7 +1,8 @@
 """The layout: how an image becomes tower inputs (one view, a grid of tiles, dynamic tiles, or native-resolution
 patches). The component owns the layout's image-processor kwargs and their docs, the input it adds to the processor's
 output, the image_utils names the generated files need for it, the token arithmetic it emits and its template
-fragments: `templates/layouts/<kind>/<hook>.py.jinja`, which the shared templates include by hook name."""
+fragments: `templates/layouts/<kind>/<hook>.py.jinja` (or the shared default in `templates/layouts/common/`), which the
+shared templates include by hook name."""
 
 from __future__ import annotations
 
@@ -120,6 +121,11 @@ class Layout:
     def blocks(self) -> str:
         """The folder of this layout's template fragments under templates/."""
         return f"layouts/{self.kind}"
+
+    def fragment(self, hook: str) -> list[str]:
+        """What `{% include layout.fragment(hook) %}` renders: this layout's own fragment for the hook, else the one
+        the layouts share (templates/layouts/common/<hook>.py.jinja); Jinja takes the first that exists."""
+        return [f"{self.blocks}/{hook}.py.jinja", f"layouts/common/{hook}.py.jinja"]
 
     @property
     def input_names(self) -> list[str]:
