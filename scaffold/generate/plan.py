@@ -38,10 +38,9 @@ def _isort_key(name: str) -> tuple[int, str]:
     return (1 if name[:1].isupper() else 2, name)
 
 
-def image_processor_attributes(spec: Spec) -> tuple[list[tuple[str, Any]], list[str]]:
+def image_processor_attributes(spec: Spec, layout: Layout) -> tuple[list[tuple[str, Any]], list[str]]:
     """Class attributes shared verbatim by both backends, and the transformers.image_utils names they use."""
     ip = spec.image_processor
-    layout = Layout.from_spec(ip.layout)
     attrs: list[tuple[str, Any]] = []
     imports: set[str] = set()
     if ip.resample is not None:
@@ -169,9 +168,9 @@ def template_context(*parts: Any, **values: Any) -> dict[str, Any]:
     return context
 
 
-def image_processor_plan(spec: Spec, names: Names) -> ImageProcessorPlan:
+def image_processor_plan(spec: Spec, names: Names, layout: Layout) -> ImageProcessorPlan:
     ip = spec.image_processor
-    attributes, image_utils_imports = image_processor_attributes(spec)
+    attributes, image_utils_imports = image_processor_attributes(spec, layout)
     has_pad_to_square = ip.pad_to_square is not None
     kwarg_docs = [
         {"name": kw.name, "type": kw.type, "doc": kw.doc, "default_code": py_literal(kw.default)}
@@ -185,7 +184,6 @@ def image_processor_plan(spec: Spec, names: Names) -> ImageProcessorPlan:
             "default_code": py_literal(ip.pad_to_square),
         }
         kwarg_docs.insert(0, pad)
-    layout = Layout.from_spec(ip.layout)
     layout_docs = [
         {"name": name, "type": type_, "doc": doc, "default_code": py_literal(value)}
         for name, type_, doc, value in layout.kwarg_docs
@@ -209,24 +207,23 @@ def image_processor_plan(spec: Spec, names: Names) -> ImageProcessorPlan:
 COPYRIGHT_HOLDER = "The HuggingFace Team"
 
 
-def model_plan(spec: Spec, names: Names) -> ModelPlan:
+def model_plan(spec: Spec, names: Names, layout: Layout) -> ModelPlan:
     vision, projector, text, proc = spec.vision, spec.projector, spec.text, spec.processor
     assert vision is not None and projector is not None and text is not None and proc is not None
     connector = Connector.from_spec(projector, text.hidden_size)
-    layout = spec.image_processor.layout
-    tower = Tower.from_spec(vision, model_facts(vision.model_type), layout, text.hidden_size)
+    layout_spec = spec.image_processor.layout
+    tower = Tower.from_spec(vision, model_facts(vision.model_type), layout_spec, text.hidden_size)
     decoder = Decoder.from_spec(text, model_facts(text.family))
-    scheme = TokenScheme.from_spec(proc, layout)
-    layout_plan = Layout.from_spec(layout)
+    scheme = TokenScheme.from_spec(proc, layout_spec)
     size = spec.image_processor.resolved_size()
     return ModelPlan(
         names=names,
-        layout=layout_plan,
+        layout=layout,
         scheme=scheme,
         tower=tower,
         connector=connector,
         decoder=decoder,
-        layout_tests=layout_plan.in_tree_test_context(layout, vision, connector.factor, scheme, size),
+        layout_tests=layout.in_tree_test_context(layout_spec, vision, connector.factor, scheme, size),
         vision_family=vision.family,
         text_family=text.family,
         vision_model_type=tower.model_type,
@@ -243,7 +240,7 @@ def model_plan(spec: Spec, names: Names) -> ModelPlan:
         feature_layer=vision.feature_layer,
         feature_select=vision.feature_select,
         select_strategy=vision.select_strategy,
-        patch_size=layout.patch_size if tower.native else vision.patch_size,
+        patch_size=layout_spec.patch_size if tower.native else vision.patch_size,
         image_size=vision.image_size,
         num_additional_image_tokens=1 if vision.has_cls else 0,
         num_image_features=None if tower.native else vision.features_per_view(connector.factor),
@@ -269,12 +266,12 @@ def model_plan(spec: Spec, names: Names) -> ModelPlan:
     )
 
 
-def processor_plan(spec: Spec, names: Names) -> ProcessorPlan:
+def processor_plan(spec: Spec, names: Names, layout: Layout) -> ProcessorPlan:
     proc = spec.processor
     assert proc is not None
     return ProcessorPlan(
         names=names,
-        layout=Layout.from_spec(spec.image_processor.layout),
+        layout=layout,
         scheme=TokenScheme.from_spec(proc),
         image_token=proc.image_token,
         image_token_id=proc.image_token_id,
@@ -417,9 +414,10 @@ def plan(spec: Spec, target: Target = PACKAGE, *, year: int | None = None) -> Pl
     the license headers."""
 
     names = Names.from_parts(spec.model.name, spec.model.model_type)
-    image_processor = image_processor_plan(spec, names)
-    model = model_plan(spec, names) if spec.is_vlm else None
-    processor = processor_plan(spec, names) if spec.processor_only else None
+    layout = Layout.from_spec(spec.image_processor.layout)  # one component, shared by the three plans
+    image_processor = image_processor_plan(spec, names, layout)
+    model = model_plan(spec, names, layout) if spec.is_vlm else None
+    processor = processor_plan(spec, names, layout) if spec.processor_only else None
     m = names.model_type
     if target.in_tree:
         src, tests = f"src/transformers/models/{m}", f"tests/models/{m}"
