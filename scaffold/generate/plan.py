@@ -272,7 +272,7 @@ def processor_plan(spec: Spec, names: Names, layout: Layout) -> ProcessorPlan:
     return ProcessorPlan(
         names=names,
         layout=layout,
-        scheme=TokenScheme.from_spec(proc),
+        scheme=TokenScheme.from_spec(proc, spec.image_processor.layout),
         image_token=proc.image_token,
         image_token_id=proc.image_token_id,
         chat_template=proc.chat_template,
