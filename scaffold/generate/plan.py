@@ -127,14 +127,6 @@ class ModelPlan:
     connector: Connector
     decoder: Decoder
     layout_tests: dict[str, Any]  # the in-tree tests' layout settings (Layout.in_tree_test_context)
-    vision_family: str
-    text_family: str
-    vision_model_type: str
-    text_model_type: str
-    vision_config_class: str
-    text_config_class: str
-    vision_kwargs: dict[str, Any]
-    text_kwargs: dict[str, Any]
     image_token: str
     image_token_id: int
     chat_template: str | None
@@ -224,14 +216,6 @@ def model_plan(spec: Spec, names: Names, layout: Layout) -> ModelPlan:
         connector=connector,
         decoder=decoder,
         layout_tests=layout.in_tree_test_context(layout_spec, vision, connector.factor, scheme, size),
-        vision_family=vision.family,
-        text_family=text.family,
-        vision_model_type=tower.model_type,
-        text_model_type=decoder.model_type,
-        vision_config_class=tower.facts.config_class,
-        text_config_class=decoder.facts.config_class,
-        vision_kwargs=tower.config_kwargs,
-        text_kwargs=decoder.config_kwargs,
         image_token=proc.image_token,
         image_token_id=proc.image_token_id,
         chat_template=proc.chat_template,
